@@ -1,0 +1,267 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Where the backups are stored. */
+export enum StorageProvider {
+    /** An S3-compatible server container on the Docker host itself: the dev default, no account needed. */
+    Local = "local",
+    /** A new Cloudflare R2 bucket with an API token scoped to it. */
+    R2 = "r2",
+    /** A new AWS S3 bucket with an IAM user whose policy reaches only that bucket. */
+    S3 = "s3",
+    /** An existing bucket on any S3-compatible service (MinIO, B2, Wasabi, ...), with keys you give. */
+    S3Compatible = "s3-compatible",
+}
+
+/**
+ * Replication timing presets: how much data a crash may lose (about one sync interval)
+ * traded against how many storage requests (money) replication makes.
+ */
+export enum ReplicationPreset {
+    /** Rare changes: sync every 1h, snapshot every 24h, keep 168h (7 days). */
+    Personal = "personal",
+    /** Frequent writes: sync every 10s, snapshot every 1h, keep 72h (3 days). */
+    Active = "active",
+    /** Every write matters: sync every 1s, snapshot every 6h, keep 720h (30 days). */
+    Critical = "critical",
+}
+
+/** Where backups go and which credential writes them. */
+export interface StorageArgs {
+    /**
+     * The storage backend.
+     * @example StorageProvider.R2
+     */
+    provider: StorageProvider;
+    /**
+     * The bucket. For `r2`, `s3` and `local` it is created under this name; for
+     * `s3-compatible` it is the existing bucket and is required. S3 names are global
+     * across all AWS accounts, so set a distinctive one for `s3`.
+     * @default `r2`, `s3`, `local`: `<component name>-<stack>`, lowercased, other characters as `-`
+     * @example "meds-backups-prod"
+     */
+    bucketName?: pulumi.Input<string>;
+    /**
+     * Key prefix inside the bucket. Each database is replicated under
+     * `<path>/<database file name>`. No leading or trailing `/`.
+     * @default the component name
+     * @example "meds"
+     */
+    path?: string;
+    /**
+     * Cloudflare account id that owns the R2 bucket. Required for `r2`, used by no other provider.
+     * @example "0123456789abcdef0123456789abcdef"
+     */
+    accountId?: pulumi.Input<string>;
+    /**
+     * R2 jurisdiction: `default`, `eu` or `fedramp`. It decides the endpoint
+     * (`https://<account>.<jurisdiction>.r2.cloudflarestorage.com` for `eu` and `fedramp`).
+     * `r2` only.
+     * @default "default"
+     */
+    jurisdiction?: string;
+    /**
+     * R2 location hint for the new bucket: `apac`, `eeur`, `enam`, `weur`, `wnam` or `oc`.
+     * `r2` only.
+     * @default Cloudflare picks a location near the first request
+     */
+    location?: string;
+    /**
+     * Region. For `s3` the bucket's region; for `s3-compatible` the region the service
+     * expects in request signatures. Not used by `r2` (always `auto`) or `local`.
+     * @default `s3`: the region of the `aws` provider; `s3-compatible`: "us-east-1"
+     * @example "eu-central-1"
+     */
+    region?: string;
+    /**
+     * S3 API endpoint of the existing bucket's service, an `http://` or `https://` URL.
+     * Required for `s3-compatible`, used by no other provider. A plain-HTTP endpoint keeps its
+     * `http://`; an endpoint without a scheme is rejected (Litestream would assume https).
+     * @example "https://s3.eu-central-003.backblazeb2.com"
+     */
+    endpoint?: pulumi.Input<string>;
+    /**
+     * Access key id for the existing bucket. Required for `s3-compatible`, used by no other
+     * provider. Set it with `pulumi config set --secret`; the component keeps it secret.
+     */
+    accessKeyId?: pulumi.Input<string>;
+    /**
+     * Secret access key for the existing bucket. Required for `s3-compatible`, used by no
+     * other provider. Set it with `pulumi config set --secret`; the component keeps it secret.
+     */
+    secretAccessKey?: pulumi.Input<string>;
+    /**
+     * Make backups undeletable through the credential the server holds: the credential gets
+     * no delete permission (`s3`), or a bucket lock forbids deleting objects younger than the
+     * retention period (`r2`). Litestream's own retention is then turned off and a bucket
+     * lifecycle rule expires objects after the retention period instead.
+     * @default false
+     */
+    appendOnly?: boolean;
+    /**
+     * Keep the bucket (and for `local`, the server's volume) when the component is deleted
+     * or `pulumi destroy` runs, so backups outlive the stack.
+     * @default true for `r2` and `s3`, false for `local`
+     */
+    retainOnDelete?: boolean;
+    /**
+     * Image of the local S3 server (versitygw). `local` only. Pin an exact tag.
+     * @default "versity/versitygw:v1.8.0"
+     */
+    localImage?: string;
+    /**
+     * Cloudflare permission group ids for the R2 token, instead of looking them up by name
+     * (the groups of Cloudflare's "Object Read & Write" R2 token). `r2` only.
+     * @default looked up by name with the Cloudflare provider
+     */
+    r2PermissionGroupIds?: string[];
+}
+
+/** A port of the app container. */
+export interface PortArgs {
+    /**
+     * Port the app listens on inside the container.
+     * @example 8080
+     */
+    internal: number;
+    /**
+     * Port published on the Docker host.
+     * @default the same as `internal`
+     */
+    external?: number;
+}
+
+/** The app container that owns the SQLite databases. */
+export interface AppArgs {
+    /**
+     * The app's image. Pin an exact tag or digest.
+     * @example "ghcr.io/acme/meds:1.4.2"
+     */
+    image: pulumi.Input<string>;
+    /**
+     * Container name of the app.
+     * @default the component name
+     */
+    name?: string;
+    /**
+     * Absolute path inside the app container where the shared data volume is mounted; the
+     * Litestream sidecar mounts it at the same path.
+     * @example "/app/data"
+     */
+    dataDir: string;
+    /**
+     * The SQLite databases to replicate: file names relative to `dataDir`, or absolute paths
+     * inside `dataDir`. At least one.
+     * @example ["meds.db"]
+     */
+    databases: string[];
+    /**
+     * Environment variables of the app container. Values may be secrets.
+     * @default {}
+     * @example { "DATABASE_PATH": "/app/data/meds.db" }
+     */
+    envs?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+    /**
+     * Ports of the app container, published on the Docker host.
+     * @default []
+     * @example [{ internal: 8080, external: 80 }]
+     */
+    ports?: PortArgs[];
+    /**
+     * Command of the app container, replacing the image's `CMD`.
+     * @default the image's `CMD`
+     */
+    command?: string[];
+}
+
+/** How often Litestream syncs and snapshots, and how long backups are kept. */
+export interface ReplicationArgs {
+    /**
+     * Timing preset; the explicit intervals below override its values one by one.
+     * @default ReplicationPreset.Active
+     */
+    preset?: ReplicationPreset;
+    /**
+     * How often new WAL frames are shipped to the bucket, as a Go duration. About the most
+     * data a crash can lose. Must not exceed `snapshotInterval`.
+     * @default from the preset ("10s" for `active`)
+     * @example "5s"
+     */
+    syncInterval?: string;
+    /**
+     * How often a full snapshot is written, as a Go duration. Restores replay at most one
+     * snapshot interval of changes. Must not exceed `retention`.
+     * @default from the preset ("1h" for `active`)
+     * @example "6h"
+     */
+    snapshotInterval?: string;
+    /**
+     * How far back a point-in-time restore can go, as a Go duration.
+     * @default from the preset ("72h" for `active`)
+     * @example "168h"
+     */
+    retention?: string;
+}
+
+/** The Docker engine that runs the containers. */
+export interface DockerArgs {
+    /**
+     * Docker host: `unix:///var/run/docker.sock`, `tcp://...` or `ssh://user@host[:port]`.
+     * @default the local engine (`DOCKER_HOST`, else the local socket)
+     * @example "ssh://deploy@app.example.com"
+     */
+    host?: pulumi.Input<string>;
+    /**
+     * Extra `ssh` options for an `ssh://` host.
+     * @default []
+     * @example ["-o", "StrictHostKeyChecking=accept-new", "-i", "~/.ssh/deploy"]
+     */
+    sshOpts?: string[];
+}
+
+/** The Litestream sidecar. */
+export interface LitestreamArgs {
+    /**
+     * Litestream image, pinned to an exact tag or digest (never `latest`). A
+     * `litestream/litestream` tag must be 0.5.8 or later in the 0.5 line. A custom image must
+     * provide `litestream` as its entrypoint and `sh` for the health check, like the upstream
+     * Debian-slim image.
+     * @default "litestream/litestream:0.5.16"
+     */
+    image?: string;
+    /**
+     * Port of Litestream's Prometheus `/metrics` inside the sidecar (`addr: ":PORT"`),
+     * reachable by other containers on the component's network.
+     * @default no metrics endpoint
+     * @example 9090
+     */
+    metricsPort?: number;
+}
+
+/** Arguments of {@link LitestreamBackup}. */
+export interface LitestreamBackupArgs {
+    /** Where backups go. */
+    storage: StorageArgs;
+    /** The app container and its databases. */
+    app: AppArgs;
+    /**
+     * Replication timing.
+     * @default { preset: ReplicationPreset.Active }
+     */
+    replication?: ReplicationArgs;
+    /**
+     * Restore every database missing from the volume from its replica before the app
+     * starts. Turn it off only if something else restores.
+     * @default true
+     */
+    autoRestore?: boolean;
+    /**
+     * The Docker engine.
+     * @default the local engine
+     */
+    docker?: DockerArgs;
+    /**
+     * The Litestream sidecar.
+     * @default the pinned upstream image, no metrics
+     */
+    litestream?: LitestreamArgs;
+}

@@ -1,0 +1,53 @@
+import { stringify } from "yaml";
+import { DatabaseReplica } from "./databases";
+import { Timing } from "./timing";
+
+/** Where the replicas go, as plain values (no credential: those travel in the environment). */
+export interface ConfigTarget {
+    bucket: string;
+    /** S3 API endpoint, written into the config; leave it out for AWS S3, found from the region. */
+    endpoint?: string;
+    region: string;
+}
+
+/** Everything the Litestream 0.5 config is made from. */
+export interface ConfigInput {
+    target: ConfigTarget;
+    databases: readonly DatabaseReplica[];
+    timing: Timing;
+    /** False turns Litestream's own deletion off (append-only storage expires objects itself). */
+    retentionEnabled: boolean;
+    /** Port of the Prometheus endpoint, served on all interfaces of the sidecar. */
+    metricsPort?: number;
+}
+
+/**
+ * Renders the Litestream 0.5 config. Litestream ignores keys it does not know, so a wrong
+ * key means no backup and no error: this writes only keys that 0.5.8 and later read
+ * (cmd/litestream/main.go `Config`, `DBConfig`, `ReplicaConfig`), and never a credential.
+ */
+export function renderLitestreamConfig(input: ConfigInput): string {
+    const config: Record<string, unknown> = {};
+    if (input.metricsPort !== undefined) {
+        config.addr = `:${input.metricsPort}`;
+    }
+    config.snapshot = {
+        interval: input.timing.snapshotInterval,
+        retention: input.timing.retention,
+    };
+    if (!input.retentionEnabled) {
+        config.retention = { enabled: false };
+    }
+    config.dbs = input.databases.map((db) => ({
+        path: db.path,
+        replica: {
+            type: "s3",
+            bucket: input.target.bucket,
+            path: db.replicaPath,
+            ...(input.target.endpoint !== undefined ? { endpoint: input.target.endpoint } : {}),
+            region: input.target.region,
+            "sync-interval": input.timing.syncInterval,
+        },
+    }));
+    return stringify(config, { lineWidth: 0 });
+}

@@ -1,0 +1,217 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ReplicationPreset } from "../../components/args";
+import { renderLitestreamConfig } from "../../components/litestream/config";
+import { resolveDatabases } from "../../components/litestream/databases";
+import { parseGoDuration } from "../../components/litestream/duration";
+import { PRESETS, resolveTiming } from "../../components/litestream/timing";
+
+const R2 = {
+    bucket: "meds-backups",
+    endpoint: "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
+    region: "auto",
+};
+
+/** Every key path in a parsed document, arrays marked as []. */
+function keyPaths(value: unknown, prefix = ""): string[] {
+    if (Array.isArray(value)) return value.flatMap((v) => keyPaths(v, `${prefix}[]`));
+    if (value !== null && typeof value === "object") {
+        return Object.entries(value).flatMap(([k, v]) => {
+            const path = prefix ? `${prefix}.${k}` : k;
+            return [path, ...keyPaths(v, path)];
+        });
+    }
+    return [];
+}
+
+const CREDENTIAL_WORDS = /access|secret|key-id|password|token|AKIA/i;
+
+describe("renderLitestreamConfig", () => {
+    const personal = renderLitestreamConfig({
+        target: R2,
+        databases: resolveDatabases("/app/data", ["meds.db"], "meds"),
+        timing: resolveTiming({ preset: ReplicationPreset.Personal }),
+        retentionEnabled: true,
+    });
+
+    it("renders one r2 database with preset personal", () => {
+        expect(parse(personal)).toEqual({
+            snapshot: { interval: "24h", retention: "168h" },
+            dbs: [
+                {
+                    path: "/app/data/meds.db",
+                    replica: {
+                        type: "s3",
+                        bucket: "meds-backups",
+                        path: "meds/meds.db",
+                        endpoint: R2.endpoint,
+                        region: "auto",
+                        "sync-interval": "1h",
+                    },
+                },
+            ],
+        });
+    });
+
+    it("emits exactly the keys Litestream 0.5 reads", () => {
+        expect(keyPaths(parse(personal)).sort()).toEqual(
+            [
+                "snapshot",
+                "snapshot.interval",
+                "snapshot.retention",
+                "dbs",
+                "dbs[].path",
+                "dbs[].replica",
+                "dbs[].replica.type",
+                "dbs[].replica.bucket",
+                "dbs[].replica.path",
+                "dbs[].replica.endpoint",
+                "dbs[].replica.region",
+                "dbs[].replica.sync-interval",
+            ].sort(),
+        );
+    });
+
+    it("holds no credential", () => {
+        expect(personal).not.toMatch(CREDENTIAL_WORDS);
+        expect(personal).not.toContain("${");
+    });
+
+    it("matches the snapshot", () => {
+        expect(personal).toMatchInlineSnapshot(`
+          "snapshot:
+            interval: 24h
+            retention: 168h
+          dbs:
+            - path: /app/data/meds.db
+              replica:
+                type: s3
+                bucket: meds-backups
+                path: meds/meds.db
+                endpoint: https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com
+                region: auto
+                sync-interval: 1h
+          "
+        `);
+    });
+
+    it("gives each database its own replica path, several at once", () => {
+        const yaml = renderLitestreamConfig({
+            target: { bucket: "b", endpoint: "http://s3:7070", region: "us-east-1" },
+            databases: resolveDatabases("/data", ["a.db", "tenants/b.db", "/data/c.sqlite"], "apps/x"),
+            timing: resolveTiming(undefined),
+            retentionEnabled: true,
+            metricsPort: 9090,
+        });
+        const doc = parse(yaml);
+        expect(doc.addr).toBe(":9090");
+        expect(doc.dbs.map((d: { path: string }) => d.path)).toEqual([
+            "/data/a.db",
+            "/data/tenants/b.db",
+            "/data/c.sqlite",
+        ]);
+        expect(doc.dbs.map((d: { replica: { path: string } }) => d.replica.path)).toEqual([
+            "apps/x/a.db",
+            "apps/x/tenants/b.db",
+            "apps/x/c.sqlite",
+        ]);
+        expect(doc.dbs[0].replica.endpoint).toBe("http://s3:7070");
+        expect(doc.dbs[0].replica["sync-interval"]).toBe("10s");
+        expect(doc.snapshot).toEqual({ interval: "1h", retention: "72h" });
+        expect(yaml).toMatchInlineSnapshot(`
+          "addr: :9090
+          snapshot:
+            interval: 1h
+            retention: 72h
+          dbs:
+            - path: /data/a.db
+              replica:
+                type: s3
+                bucket: b
+                path: apps/x/a.db
+                endpoint: http://s3:7070
+                region: us-east-1
+                sync-interval: 10s
+            - path: /data/tenants/b.db
+              replica:
+                type: s3
+                bucket: b
+                path: apps/x/tenants/b.db
+                endpoint: http://s3:7070
+                region: us-east-1
+                sync-interval: 10s
+            - path: /data/c.sqlite
+              replica:
+                type: s3
+                bucket: b
+                path: apps/x/c.sqlite
+                endpoint: http://s3:7070
+                region: us-east-1
+                sync-interval: 10s
+          "
+        `);
+    });
+
+    it("leaves the endpoint out when the target has none (AWS S3 by region)", () => {
+        const doc = parse(
+            renderLitestreamConfig({
+                target: { bucket: "b", region: "eu-central-1" },
+                databases: resolveDatabases("/data", ["a.db"], "p"),
+                timing: resolveTiming(undefined),
+                retentionEnabled: true,
+            }),
+        );
+        expect(doc.dbs[0].replica).not.toHaveProperty("endpoint");
+        expect(doc.dbs[0].replica.region).toBe("eu-central-1");
+    });
+
+    it("turns Litestream retention off for append-only storage", () => {
+        const doc = parse(
+            renderLitestreamConfig({
+                target: R2,
+                databases: resolveDatabases("/data", ["a.db"], "p"),
+                timing: resolveTiming(undefined),
+                retentionEnabled: false,
+            }),
+        );
+        expect(doc.retention).toEqual({ enabled: false });
+    });
+});
+
+describe("timing", () => {
+    it("follows the preset table", () => {
+        expect(PRESETS).toEqual({
+            personal: { syncInterval: "1h", snapshotInterval: "24h", retention: "168h" },
+            active: { syncInterval: "10s", snapshotInterval: "1h", retention: "72h" },
+            critical: { syncInterval: "1s", snapshotInterval: "6h", retention: "720h" },
+        });
+    });
+
+    it("defaults to active and lets explicit intervals override the preset one by one", () => {
+        expect(resolveTiming(undefined)).toEqual(PRESETS.active);
+        expect(resolveTiming({ preset: ReplicationPreset.Critical, retention: "1000h" })).toEqual({
+            syncInterval: "1s",
+            snapshotInterval: "6h",
+            retention: "1000h",
+        });
+    });
+});
+
+describe("parseGoDuration", () => {
+    it.each([
+        ["1h30m", 5400e9],
+        ["1.5h", 5400e9],
+        ["300ms", 0.3e9],
+        ["2h45m10s", (2 * 3600 + 45 * 60 + 10) * 1e9],
+        ["10us", 10e3],
+        [".5s", 0.5e9],
+    ])("reads %s", (text, ns) => {
+        expect(parseGoDuration(text)).toBeCloseTo(ns, 0);
+    });
+    it.each(["", "10 s", "1d", "-1s", "10", "s", "0s", "1h 30m", "1.5.h", "+5s"])(
+        "rejects %j",
+        (text) => {
+            expect(parseGoDuration(text)).toBeUndefined();
+        },
+    );
+});

@@ -1,0 +1,537 @@
+import { describe, expect, it } from "vitest";
+import {
+    LitestreamBackupArgs,
+    ReplicationPreset,
+    StorageProvider,
+} from "../../components/args";
+import { defaultBucketName, validateArgs } from "../../components/validate";
+
+const ACCOUNT = "0123456789abcdef0123456789abcdef";
+
+function base(): LitestreamBackupArgs {
+    return {
+        storage: { provider: StorageProvider.Local },
+        app: { image: "ghcr.io/acme/meds:1.4.2", dataDir: "/app/data", databases: ["meds.db"] },
+    };
+}
+
+type Mutation = (a: LitestreamBackupArgs) => void;
+
+/** [description, change, field path, exact message] */
+const BAD: [string, Mutation, string, string][] = [
+    [
+        "unknown provider",
+        (a) => (a.storage.provider = "gcs" as StorageProvider),
+        "storage.provider",
+        "`storage.provider` is `gcs`: set it to one of `local`, `r2`, `s3`, `s3-compatible`.",
+    ],
+    [
+        "r2 without accountId",
+        (a) => (a.storage = { provider: StorageProvider.R2 }),
+        "storage.accountId",
+        "`storage.accountId` is required when `storage.provider` is `r2`: set it to your Cloudflare account id.",
+    ],
+    [
+        "r2 accountId malformed",
+        (a) => (a.storage = { provider: StorageProvider.R2, accountId: "my-account" }),
+        "storage.accountId",
+        "`storage.accountId` `my-account` is not a Cloudflare account id: copy the 32 hexadecimal characters from the dashboard's Account Home.",
+    ],
+    [
+        "r2 jurisdiction unknown",
+        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, jurisdiction: "us" }),
+        "storage.jurisdiction",
+        "`storage.jurisdiction` is `us`: use one of `default`, `eu`, `fedramp`.",
+    ],
+    [
+        "r2 location unknown",
+        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, location: "EU" }),
+        "storage.location",
+        "`storage.location` is `EU`: use one of `apac`, `eeur`, `enam`, `weur`, `wnam`, `oc`, or leave it out.",
+    ],
+    [
+        "r2 permission group ids malformed",
+        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, r2PermissionGroupIds: ["write"] }),
+        "storage.r2PermissionGroupIds",
+        "`storage.r2PermissionGroupIds` must list 32-character hexadecimal permission group ids: leave it out to look them up by name.",
+    ],
+    [
+        "accountId given to s3",
+        (a) => (a.storage = { provider: StorageProvider.S3, accountId: ACCOUNT }),
+        "storage.accountId",
+        "`storage.accountId` is only used when `storage.provider` is `r2`: remove it, or change the provider.",
+    ],
+    [
+        "endpoint given to r2",
+        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, endpoint: "https://x.example" }),
+        "storage.endpoint",
+        "`storage.endpoint` is only used when `storage.provider` is `s3-compatible`: remove it, or change the provider.",
+    ],
+    [
+        "region given to local",
+        (a) => (a.storage = { provider: StorageProvider.Local, region: "us-east-1" }),
+        "storage.region",
+        "`storage.region` is only used when `storage.provider` is `s3` or `s3-compatible`: remove it, or change the provider.",
+    ],
+    [
+        "s3-compatible without endpoint",
+        (a) => (a.storage = { provider: StorageProvider.S3Compatible, bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        "storage.endpoint",
+        "`storage.endpoint` is required when `storage.provider` is `s3-compatible`: set it to the S3 API URL of your service, e.g. `https://s3.example.com`.",
+    ],
+    [
+        "s3-compatible without bucketName",
+        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "https://s3.example.com", accessKeyId: "k", secretAccessKey: "s" }),
+        "storage.bucketName",
+        "`storage.bucketName` is required when `storage.provider` is `s3-compatible`: set it to the name of the existing bucket.",
+    ],
+    [
+        "s3-compatible without accessKeyId",
+        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "https://s3.example.com", bucketName: "b-1", secretAccessKey: "s" }),
+        "storage.accessKeyId",
+        "`storage.accessKeyId` is required when `storage.provider` is `s3-compatible`: set it with `pulumi config set --secret` to a key that can use the bucket.",
+    ],
+    [
+        "s3-compatible with empty secretAccessKey",
+        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "https://s3.example.com", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "" }),
+        "storage.secretAccessKey",
+        "`storage.secretAccessKey` is required when `storage.provider` is `s3-compatible`: set it with `pulumi config set --secret` to the key's secret.",
+    ],
+    [
+        "endpoint without scheme",
+        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "minio:9000", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        "storage.endpoint",
+        "`storage.endpoint` `minio:9000` uses `minio`: use an `http://` or `https://` URL.",
+    ],
+    [
+        "endpoint not a URL",
+        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "s3.example.com", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        "storage.endpoint",
+        "`storage.endpoint` `s3.example.com` is not a URL: write it with its scheme, e.g. `https://s3.example.com` or `http://minio:9000`.",
+    ],
+    [
+        "endpoint ftp",
+        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "ftp://s3.example.com", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        "storage.endpoint",
+        "`storage.endpoint` `ftp://s3.example.com` uses `ftp`: use an `http://` or `https://` URL.",
+    ],
+    [
+        "endpoint with a path",
+        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "https://s3.example.com/bucket", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        "storage.endpoint",
+        "`storage.endpoint` `https://s3.example.com/bucket` has a path, query or credentials: give only the scheme, host and port, e.g. `https://s3.example.com`.",
+    ],
+    [
+        "s3 region malformed",
+        (a) => (a.storage = { provider: StorageProvider.S3, region: "Frankfurt" }),
+        "storage.region",
+        "`storage.region` `Frankfurt` is not an AWS region: use a code such as `us-east-1` or `eu-central-1`.",
+    ],
+    [
+        "bucket name too short",
+        (a) => (a.storage.bucketName = "ab"),
+        "storage.bucketName",
+        "`storage.bucketName` `ab` has 2 characters: bucket names have 3 to 63.",
+    ],
+    [
+        "bucket name too long",
+        (a) => (a.storage.bucketName = "a".repeat(64)),
+        "storage.bucketName",
+        `\`storage.bucketName\` \`${"a".repeat(64)}\` has 64 characters: bucket names have 3 to 63.`,
+    ],
+    [
+        "bucket name uppercase",
+        (a) => (a.storage.bucketName = "Meds-Backups"),
+        "storage.bucketName",
+        "`storage.bucketName` `Meds-Backups` has uppercase letters: use lowercase letters only.",
+    ],
+    [
+        "bucket name IP address",
+        (a) => (a.storage = { provider: StorageProvider.S3, bucketName: "192.168.5.4" }),
+        "storage.bucketName",
+        "`storage.bucketName` `192.168.5.4` is formatted as an IP address: pick a name with letters.",
+    ],
+    [
+        "bucket name underscore",
+        (a) => (a.storage.bucketName = "meds_backups"),
+        "storage.bucketName",
+        "`storage.bucketName` `meds_backups` has characters other than a-z, 0-9, `.` and `-`: remove them.",
+    ],
+    [
+        "bucket name ends with hyphen",
+        (a) => (a.storage.bucketName = "meds-"),
+        "storage.bucketName",
+        "`storage.bucketName` `meds-` must begin and end with a letter or digit.",
+    ],
+    [
+        "bucket name with two dots",
+        (a) => (a.storage = { provider: StorageProvider.S3, bucketName: "meds..backups" }),
+        "storage.bucketName",
+        "`storage.bucketName` `meds..backups` has two dots in a row: remove one.",
+    ],
+    [
+        "r2 bucket name with a dot (valid on S3)",
+        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, bucketName: "meds.backups" }),
+        "storage.bucketName",
+        "`storage.bucketName` `meds.backups` has a dot: R2 bucket names may hold only a-z, 0-9 and `-`.",
+    ],
+    [
+        "s3 bucket name with a reserved prefix",
+        (a) => (a.storage = { provider: StorageProvider.S3, bucketName: "xn--meds" }),
+        "storage.bucketName",
+        "`storage.bucketName` `xn--meds` starts with `xn--`, which AWS reserves: pick another name.",
+    ],
+    [
+        "s3 bucket name with a reserved suffix",
+        (a) => (a.storage = { provider: StorageProvider.S3, bucketName: "meds-s3alias" }),
+        "storage.bucketName",
+        "`storage.bucketName` `meds-s3alias` ends with `-s3alias`, which AWS reserves: pick another name.",
+    ],
+    [
+        "path with leading slash",
+        (a) => (a.storage.path = "/meds"),
+        "storage.path",
+        "`storage.path` `/meds` starts or ends with `/`: write it without them, e.g. `meds`.",
+    ],
+    [
+        "path with trailing slash",
+        (a) => (a.storage.path = "apps/meds/"),
+        "storage.path",
+        "`storage.path` `apps/meds/` starts or ends with `/`: write it without them, e.g. `apps/meds`.",
+    ],
+    [
+        "path with ..",
+        (a) => (a.storage.path = "apps/../meds"),
+        "storage.path",
+        "`storage.path` `apps/../meds` has an empty, `.` or `..` segment: write plain segments such as `apps/meds`.",
+    ],
+    [
+        "empty path",
+        (a) => (a.storage.path = ""),
+        "storage.path",
+        "`storage.path` is empty: leave it out to use the component name, or give a prefix such as `meds`.",
+    ],
+    [
+        "local image latest",
+        (a) => (a.storage.localImage = "versity/versitygw:latest"),
+        "storage.localImage",
+        "`storage.localImage` `versity/versitygw:latest` uses `latest`: pin an exact version so every deploy runs the same code.",
+    ],
+    [
+        "app image missing",
+        (a) => (a.app.image = ""),
+        "app.image",
+        "`app.image` is required: set it to your app's image, pinned to a version, e.g. `ghcr.io/acme/meds:1.4.2`.",
+    ],
+    [
+        "app image untagged",
+        (a) => (a.app.image = "ghcr.io/acme/meds"),
+        "app.image",
+        "`app.image` `ghcr.io/acme/meds` has no tag: pin an exact version, e.g. `ghcr.io/acme/meds:1.2.3`.",
+    ],
+    [
+        "app image on a registry with a port but no tag",
+        (a) => (a.app.image = "registry.local:5000/meds"),
+        "app.image",
+        "`app.image` `registry.local:5000/meds` has no tag: pin an exact version, e.g. `registry.local:5000/meds:1.2.3`.",
+    ],
+    [
+        "app name invalid",
+        (a) => (a.app.name = "my app"),
+        "app.name",
+        "`app.name` `my app` is not a valid container name: use letters, digits, `_`, `.` and `-`, starting with a letter or digit.",
+    ],
+    [
+        "dataDir relative",
+        (a) => (a.app.dataDir = "app/data"),
+        "app.dataDir",
+        "`app.dataDir` `app/data` is not absolute: write the full path inside the container, e.g. `/app/data`.",
+    ],
+    [
+        "dataDir root",
+        (a) => (a.app.dataDir = "/"),
+        "app.dataDir",
+        "`app.dataDir` is `/`: mount the data volume on a folder of its own, e.g. `/app/data`.",
+    ],
+    [
+        "dataDir not normalized",
+        (a) => (a.app.dataDir = "/app/../data"),
+        "app.dataDir",
+        "`app.dataDir` `/app/../data` is not a normalized path: write `/data`.",
+    ],
+    [
+        "no databases",
+        (a) => (a.app.databases = []),
+        "app.databases",
+        '`app.databases` lists no database: name at least one SQLite file, e.g. `["app.db"]`.',
+    ],
+    [
+        "database with ..",
+        (a) => (a.app.databases = ["../etc/meds.db"]),
+        "app.databases[0]",
+        "`app.databases[0]` `../etc/meds.db` contains `..`: databases must stay inside `app.dataDir`; give a path below it.",
+    ],
+    [
+        "database outside dataDir",
+        (a) => (a.app.databases = ["meds.db", "/var/lib/other.db"]),
+        "app.databases[1]",
+        "`app.databases[1]` `/var/lib/other.db` is outside `app.dataDir` (`/app/data`): Litestream only sees the shared volume; move it under `/app/data/`.",
+    ],
+    [
+        "database equal to dataDir",
+        (a) => (a.app.databases = ["/app/data"]),
+        "app.databases[0]",
+        "`app.databases[0]` `/app/data` is outside `app.dataDir` (`/app/data`): Litestream only sees the shared volume; move it under `/app/data/`.",
+    ],
+    [
+        "duplicate database (relative and absolute)",
+        (a) => (a.app.databases = ["meds.db", "/app/data/meds.db"]),
+        "app.databases[1]",
+        "`app.databases[1]` `/app/data/meds.db` is the same database as `app.databases[0]`: list each database once.",
+    ],
+    [
+        "empty database name",
+        (a) => (a.app.databases = [" "]),
+        "app.databases[0]",
+        "`app.databases[0]` is empty: give a file name such as `app.db`.",
+    ],
+    [
+        "database names a folder",
+        (a) => (a.app.databases = ["tenants/"]),
+        "app.databases[0]",
+        "`app.databases[0]` `tenants/` ends with `/`: name the database file, not a folder.",
+    ],
+    [
+        "internal port out of range",
+        (a) => (a.app.ports = [{ internal: 70000 }]),
+        "app.ports[0].internal",
+        "`app.ports[0].internal` is `70000`: use a whole number from 1 to 65535.",
+    ],
+    [
+        "external port not whole",
+        (a) => (a.app.ports = [{ internal: 8080, external: 80.5 }]),
+        "app.ports[0].external",
+        "`app.ports[0].external` is `80.5`: use a whole number from 1 to 65535, or leave it out to publish the internal port.",
+    ],
+    [
+        "host port published twice",
+        (a) => (a.app.ports = [{ internal: 8080, external: 80 }, { internal: 80 }]),
+        "app.ports[1].external",
+        "`app.ports[1]` publishes host port 80 like `app.ports[0]`: each host port can be published once.",
+    ],
+    [
+        "empty command",
+        (a) => (a.app.command = []),
+        "app.command",
+        "`app.command` is empty: leave it out to run the image's CMD, or list the command and its arguments.",
+    ],
+    [
+        "preset unknown",
+        (a) => (a.replication = { preset: "hourly" as ReplicationPreset }),
+        "replication.preset",
+        "`replication.preset` is `hourly`: use one of `personal`, `active`, `critical`.",
+    ],
+    [
+        "duration with a space",
+        (a) => (a.replication = { syncInterval: "10 s" }),
+        "replication.syncInterval",
+        "`replication.syncInterval` `10 s` is not a positive Go duration: write numbers with units and no spaces, e.g. `10s`, `1h30m` (units ns, us, ms, s, m, h; days are `24h`).",
+    ],
+    [
+        "duration in days",
+        (a) => (a.replication = { retention: "1d" }),
+        "replication.retention",
+        "`replication.retention` `1d` is not a positive Go duration: write numbers with units and no spaces, e.g. `10s`, `1h30m` (units ns, us, ms, s, m, h; days are `24h`).",
+    ],
+    [
+        "negative duration",
+        (a) => (a.replication = { syncInterval: "-1s" }),
+        "replication.syncInterval",
+        "`replication.syncInterval` `-1s` is negative: give a positive duration such as `10s`.",
+    ],
+    [
+        "empty duration",
+        (a) => (a.replication = { snapshotInterval: "" }),
+        "replication.snapshotInterval",
+        "`replication.snapshotInterval` `` is not a positive Go duration: write numbers with units and no spaces, e.g. `10s`, `1h30m` (units ns, us, ms, s, m, h; days are `24h`).",
+    ],
+    [
+        "zero duration",
+        (a) => (a.replication = { syncInterval: "0s" }),
+        "replication.syncInterval",
+        "`replication.syncInterval` `0s` is not a positive Go duration: write numbers with units and no spaces, e.g. `10s`, `1h30m` (units ns, us, ms, s, m, h; days are `24h`).",
+    ],
+    [
+        "duration not a string",
+        (a) => (a.replication = { syncInterval: 10 as unknown as string }),
+        "replication.syncInterval",
+        "`replication.syncInterval` must be a Go duration string such as `10s` or `1h30m`.",
+    ],
+    [
+        "sync longer than snapshot",
+        (a) => (a.replication = { syncInterval: "2h", snapshotInterval: "1h" }),
+        "replication.syncInterval",
+        "`replication.syncInterval` (`2h`) is longer than `replication.snapshotInterval` (`1h`): sync at least as often as you snapshot.",
+    ],
+    [
+        "sync longer than the preset's snapshot",
+        (a) => (a.replication = { preset: ReplicationPreset.Active, syncInterval: "90m" }),
+        "replication.syncInterval",
+        "`replication.syncInterval` (`90m`) is longer than `replication.snapshotInterval` (`1h` from preset `active`): sync at least as often as you snapshot.",
+    ],
+    [
+        "retention shorter than snapshot",
+        (a) => (a.replication = { preset: ReplicationPreset.Personal, retention: "12h" }),
+        "replication.retention",
+        "`replication.retention` (`12h`) is shorter than `replication.snapshotInterval` (`24h` from preset `personal`): keep backups for at least one snapshot interval, or no snapshot would be restorable.",
+    ],
+    [
+        "autoRestore as a string",
+        (a) => (a.autoRestore = "yes" as unknown as boolean),
+        "autoRestore",
+        "`autoRestore` is `yes`: use `true` or `false`.",
+    ],
+    [
+        "docker host without a scheme",
+        (a) => (a.docker = { host: "deploy@app.example.com" }),
+        "docker.host",
+        "`docker.host` `deploy@app.example.com` is not a Docker host URL: use `unix:///var/run/docker.sock`, `tcp://host:2376` or `ssh://user@host`.",
+    ],
+    [
+        "sshOpts without an ssh host",
+        (a) => (a.docker = { host: "unix:///var/run/docker.sock", sshOpts: ["-i", "key"] }),
+        "docker.sshOpts",
+        "`docker.sshOpts` is only used with an `ssh://` `docker.host`: remove it, or set the host.",
+    ],
+    [
+        "litestream image latest",
+        (a) => (a.litestream = { image: "litestream/litestream:latest" }),
+        "litestream.image",
+        "`litestream.image` `litestream/litestream:latest` uses `latest`: pin an exact version so every deploy runs the same code.",
+    ],
+    [
+        "litestream image untagged",
+        (a) => (a.litestream = { image: "litestream/litestream" }),
+        "litestream.image",
+        "`litestream.image` `litestream/litestream` has no tag: pin an exact version, e.g. `litestream/litestream:1.2.3`.",
+    ],
+    [
+        "litestream 0.5.5 (fails on R2)",
+        (a) => (a.litestream = { image: "litestream/litestream:0.5.5" }),
+        "litestream.image",
+        "`litestream.image` `litestream/litestream:0.5.5` is Litestream 0.5.5: the config is written for 0.5.8 or later in the 0.5 line (older releases fail on R2 and cannot restore before start); use e.g. `litestream/litestream:0.5.16`.",
+    ],
+    [
+        "litestream 0.3 (ignores the 0.5 config)",
+        (a) => (a.litestream = { image: "docker.io/litestream/litestream:0.3.13" }),
+        "litestream.image",
+        "`litestream.image` `docker.io/litestream/litestream:0.3.13` is Litestream 0.3.13: the config is written for 0.5.8 or later in the 0.5 line (older releases fail on R2 and cannot restore before start); use e.g. `litestream/litestream:0.5.16`.",
+    ],
+    [
+        "litestream scratch variant",
+        (a) => (a.litestream = { image: "litestream/litestream:0.5.16-scratch" }),
+        "litestream.image",
+        "`litestream.image` `litestream/litestream:0.5.16-scratch` is not a release tag: use an exact 0.5 release such as `litestream/litestream:0.5.16` (the `-scratch` variants have no shell for the health check).",
+    ],
+    [
+        "metrics port out of range",
+        (a) => (a.litestream = { metricsPort: 0 }),
+        "litestream.metricsPort",
+        "`litestream.metricsPort` is `0`: use a whole number from 1 to 65535.",
+    ],
+    [
+        "storage missing",
+        (a) => delete (a as Partial<LitestreamBackupArgs>).storage,
+        "storage",
+        "`storage` is required: set at least `storage.provider` (`local` for a dev stack).",
+    ],
+    [
+        "app missing",
+        (a) => delete (a as Partial<LitestreamBackupArgs>).app,
+        "app",
+        "`app` is required: set at least `app.image`, `app.dataDir` and `app.databases`.",
+    ],
+];
+
+describe("validateArgs", () => {
+    it("has more than 30 distinct rules under test", () => {
+        expect(new Set(BAD.map((b) => b[3])).size).toBeGreaterThan(30);
+    });
+
+    it.each(BAD)("rejects %s", (_desc, mutate, propertyPath, reason) => {
+        const args = base();
+        mutate(args);
+        expect(validateArgs("meds", args)).toEqual([{ propertyPath, reason }]);
+    });
+
+    const GOOD: [string, Mutation][] = [
+        ["the minimal local args", () => undefined],
+        ["a Go duration with two units", (a) => (a.replication = { syncInterval: "1m30s", snapshotInterval: "1h30m" })],
+        ["a fractional Go duration", (a) => (a.replication = { syncInterval: "1.5s", retention: "168h" })],
+        ["each preset", (a) => (a.replication = { preset: ReplicationPreset.Critical })],
+        [
+            "r2 with every field",
+            (a) =>
+                (a.storage = {
+                    provider: StorageProvider.R2,
+                    accountId: ACCOUNT,
+                    jurisdiction: "eu",
+                    location: "weur",
+                    bucketName: "meds-backups",
+                    path: "apps/meds",
+                    appendOnly: true,
+                    retainOnDelete: false,
+                }),
+        ],
+        ["s3 with a dotted name", (a) => (a.storage = { provider: StorageProvider.S3, bucketName: "meds.backups.example", region: "eu-central-1" })],
+        [
+            "s3-compatible over plain http",
+            (a) =>
+                (a.storage = {
+                    provider: StorageProvider.S3Compatible,
+                    endpoint: "http://minio:9000",
+                    bucketName: "backups",
+                    accessKeyId: "k",
+                    secretAccessKey: "s",
+                    region: "eu-central-003",
+                }),
+        ],
+        ["databases nested and absolute", (a) => (a.app.databases = ["meds.db", "tenants/a.db", "/app/data/b.db"])],
+        ["a trailing slash on dataDir", (a) => (a.app.dataDir = "/app/data/")],
+        ["ports with and without host port", (a) => (a.app.ports = [{ internal: 8080, external: 80 }, { internal: 9000 }])],
+        ["an ssh host with options", (a) => (a.docker = { host: "ssh://deploy@app.example.com:2222", sshOpts: ["-o", "StrictHostKeyChecking=accept-new"] })],
+        ["the lowest supported Litestream", (a) => (a.litestream = { image: "litestream/litestream:0.5.8", metricsPort: 9090 })],
+        ["a custom Litestream image", (a) => (a.litestream = { image: "registry.local:5000/ops/litestream:0.5.16-custom" })],
+        ["an image pinned by digest", (a) => (a.app.image = `ghcr.io/acme/meds@sha256:${"a".repeat(64)}`)],
+        ["autoRestore off", (a) => (a.autoRestore = false)],
+    ];
+    it.each(GOOD)("accepts %s", (_desc, mutate) => {
+        const args = base();
+        mutate(args);
+        expect(validateArgs("meds", args)).toEqual([]);
+    });
+
+    it("reports every broken rule at once", () => {
+        const args = base();
+        args.app.dataDir = "data";
+        args.replication = { syncInterval: "1d" };
+        expect(validateArgs("meds", args).map((i) => i.propertyPath)).toEqual([
+            "app.dataDir",
+            "replication.syncInterval",
+        ]);
+    });
+
+    it("does not judge values that are not known yet", () => {
+        const unknown = { apply: () => undefined } as unknown as string;
+        const args = base();
+        args.storage = { provider: StorageProvider.R2, accountId: unknown, bucketName: unknown };
+        expect(validateArgs("meds", args)).toEqual([]);
+    });
+});
+
+describe("defaultBucketName", () => {
+    it("joins component name and stack in bucket-safe form", () => {
+        expect(defaultBucketName("Meds_App", "prod")).toBe("meds-app-prod");
+        expect(defaultBucketName("meds", "dev")).toBe("meds-dev");
+    });
+});
