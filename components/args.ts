@@ -91,20 +91,25 @@ export interface StorageArgs {
     secretAccessKey?: pulumi.Input<string>;
     /**
      * Make backups undeletable through the credential the server holds: the credential gets
-     * no delete permission (`s3`), or a bucket lock forbids deleting objects younger than the
-     * retention period (`r2`). Litestream's own retention is then turned off and a bucket
-     * lifecycle rule expires objects after the retention period instead.
+     * no delete permission (`s3`), or a bucket lock forbids deleting or overwriting objects
+     * younger than the retention period (`r2`). Litestream's own retention is then turned off
+     * and a bucket lifecycle rule expires objects after the retention period instead. For
+     * `s3-compatible` only the retention changes: the key you give must lack delete
+     * permission. Not supported for `local`, whose backups sit on the app's own host.
      * @default false
      */
     appendOnly?: boolean;
     /**
      * Keep the bucket (and for `local`, the server's volume) when the component is deleted
-     * or `pulumi destroy` runs, so backups outlive the stack.
+     * or `pulumi destroy` runs, so backups outlive the stack. On `s3` the bucket keeps its
+     * ownership controls, public-access block, encryption, TLS-only policy and versioning;
+     * lifecycle rules, the R2 bucket lock and the scoped credential are always removed.
      * @default true for `r2` and `s3`, false for `local`
      */
     retainOnDelete?: boolean;
     /**
-     * Image of the local S3 server (versitygw). `local` only. Pin an exact tag.
+     * Image of the local S3 server (versitygw). `local` only. Pin an exact tag. The image
+     * needs `sh`, `busybox` and `versitygw` on `PATH`, like the upstream image.
      * @default "versity/versitygw:v1.8.0"
      */
     localImage?: string;
@@ -222,7 +227,7 @@ export interface DockerArgs {
 export interface LitestreamArgs {
     /**
      * Litestream image, pinned to an exact tag or digest (never `latest`). A
-     * `litestream/litestream` tag must be 0.5.8 or later in the 0.5 line. A custom image must
+     * `litestream/litestream` tag must be 0.5.13 or later in the 0.5 line. A custom image must
      * provide `litestream` as its entrypoint and `sh` for the health check, like the upstream
      * Debian-slim image.
      * @default "litestream/litestream:0.5.16"

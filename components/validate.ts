@@ -16,6 +16,7 @@ import {
 } from "./args";
 import { parseGoDuration } from "./litestream/duration";
 import { resolveTiming } from "./litestream/timing";
+import { storageFlagIssues } from "./storage/append-only";
 
 /** One failed rule: the field path and what to do about it. */
 export interface ArgIssue {
@@ -28,8 +29,12 @@ const PRESET_NAMES = Object.values(ReplicationPreset) as string[];
 const R2_JURISDICTIONS = ["default", "eu", "fedramp"];
 const R2_LOCATIONS = ["apac", "eeur", "enam", "weur", "wnam", "oc"];
 
-/** The lowest Litestream release the component deploys: older 0.5 fails on R2. */
-export const MIN_LITESTREAM = [0, 5, 8] as const;
+/**
+ * The lowest Litestream release the component deploys. 0.5.4 and 0.5.5 fail on R2,
+ * `-restore-if-db-not-exists` and `retention.enabled` came later, and before 0.5.13 an idle
+ * database is not re-synced, so the health check would take it for a stalled replica.
+ */
+export const MIN_LITESTREAM = [0, 5, 13] as const;
 
 /** Which providers read each provider-specific storage field. */
 const PROVIDER_FIELDS: Record<string, StorageProvider[]> = {
@@ -113,7 +118,13 @@ export function endpointProblem(endpoint: string): string | undefined {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
         return `${field} ${code(endpoint)} uses ${code(url.protocol.slice(0, -1))}: use an \`http://\` or \`https://\` URL.`;
     }
-    if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
+    if (
+        url.username ||
+        url.password ||
+        url.search ||
+        url.hash ||
+        (url.pathname !== "/" && url.pathname !== "")
+    ) {
         return `${field} ${code(endpoint)} has a path, query or credentials: give only the scheme, host and port, e.g. \`https://s3.example.com\`.`;
     }
     return undefined;
@@ -165,7 +176,7 @@ export function litestreamImageProblem(image: string): string | undefined {
     }
     const v = version.slice(1).map(Number);
     if (v[0] !== 0 || v[1] !== 5 || versionBelow(v, MIN_LITESTREAM)) {
-        return `\`${field}\` ${code(image)} is Litestream ${v.join(".")}: the config is written for 0.5.8 or later in the 0.5 line (older releases fail on R2 and cannot restore before start); use e.g. \`litestream/litestream:0.5.16\`.`;
+        return `\`${field}\` ${code(image)} is Litestream ${v.join(".")}: the component needs 0.5.13 or later in the 0.5 line (older releases fail on R2, lack settings the config uses, or stop syncing idle databases, which the health check reads as a stall); use e.g. \`litestream/litestream:0.5.16\`.`;
     }
     return undefined;
 }
@@ -188,7 +199,10 @@ function checkStorage(name: string, storage: StorageArgs, issues: ArgIssue[]): v
         issues.push({ propertyPath: `storage.${field}`, reason });
     const provider = storage.provider;
     if (!PROVIDERS.includes(provider)) {
-        add("provider", `\`storage.provider\` is ${code(provider)}: set it to one of ${PROVIDERS.map(code).join(", ")}.`);
+        add(
+            "provider",
+            `\`storage.provider\` is ${code(provider)}: set it to one of ${PROVIDERS.map(code).join(", ")}.`,
+        );
         return;
     }
     const given = storage as unknown as Record<string, unknown>;
@@ -202,26 +216,47 @@ function checkStorage(name: string, storage: StorageArgs, issues: ArgIssue[]): v
     }
     if (provider === StorageProvider.R2) {
         if (storage.accountId === undefined || storage.accountId === "") {
-            add("accountId", "`storage.accountId` is required when `storage.provider` is `r2`: set it to your Cloudflare account id.");
+            add(
+                "accountId",
+                "`storage.accountId` is required when `storage.provider` is `r2`: set it to your Cloudflare account id.",
+            );
         } else if (isPlainString(storage.accountId)) {
             const problem = accountIdProblem(storage.accountId);
             if (problem) add("accountId", problem);
         }
-        if (storage.jurisdiction !== undefined && !R2_JURISDICTIONS.includes(storage.jurisdiction)) {
-            add("jurisdiction", `\`storage.jurisdiction\` is ${code(storage.jurisdiction)}: use one of ${R2_JURISDICTIONS.map(code).join(", ")}.`);
+        if (
+            storage.jurisdiction !== undefined &&
+            !R2_JURISDICTIONS.includes(storage.jurisdiction)
+        ) {
+            add(
+                "jurisdiction",
+                `\`storage.jurisdiction\` is ${code(storage.jurisdiction)}: use one of ${R2_JURISDICTIONS.map(code).join(", ")}.`,
+            );
         }
         if (storage.location !== undefined && !R2_LOCATIONS.includes(storage.location)) {
-            add("location", `\`storage.location\` is ${code(storage.location)}: use one of ${R2_LOCATIONS.map(code).join(", ")}, or leave it out.`);
+            add(
+                "location",
+                `\`storage.location\` is ${code(storage.location)}: use one of ${R2_LOCATIONS.map(code).join(", ")}, or leave it out.`,
+            );
         }
         const ids = storage.r2PermissionGroupIds;
-        if (ids !== undefined && (ids.length === 0 || ids.some((id) => !/^[0-9a-f]{32}$/.test(id)))) {
-            add("r2PermissionGroupIds", "`storage.r2PermissionGroupIds` must list 32-character hexadecimal permission group ids: leave it out to look them up by name.");
+        if (
+            ids !== undefined &&
+            (ids.length === 0 || ids.some((id) => !/^[0-9a-f]{32}$/.test(id)))
+        ) {
+            add(
+                "r2PermissionGroupIds",
+                "`storage.r2PermissionGroupIds` must list 32-character hexadecimal permission group ids: leave it out to look them up by name.",
+            );
         }
     }
     if (provider === StorageProvider.S3Compatible) {
         for (const [field, fix] of Object.entries(S3_COMPATIBLE_REQUIRED)) {
             if (given[field] === undefined || given[field] === "") {
-                add(field, `\`storage.${field}\` is required when \`storage.provider\` is \`s3-compatible\`: ${fix}.`);
+                add(
+                    field,
+                    `\`storage.${field}\` is required when \`storage.provider\` is \`s3-compatible\`: ${fix}.`,
+                );
             }
         }
         if (isPlainString(storage.endpoint) && storage.endpoint !== "") {
@@ -231,9 +266,18 @@ function checkStorage(name: string, storage: StorageArgs, issues: ArgIssue[]): v
     }
     if (storage.region !== undefined) {
         if (provider === StorageProvider.S3 && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(storage.region)) {
-            add("region", `\`storage.region\` ${code(storage.region)} is not an AWS region: use a code such as \`us-east-1\` or \`eu-central-1\`.`);
-        } else if (provider === StorageProvider.S3Compatible && !/^[A-Za-z0-9_-]+$/.test(storage.region)) {
-            add("region", `\`storage.region\` ${code(storage.region)} is not a region name: use the region your service documents, e.g. \`us-east-1\`.`);
+            add(
+                "region",
+                `\`storage.region\` ${code(storage.region)} is not an AWS region: use a code such as \`us-east-1\` or \`eu-central-1\`.`,
+            );
+        } else if (
+            provider === StorageProvider.S3Compatible &&
+            !/^[A-Za-z0-9_-]+$/.test(storage.region)
+        ) {
+            add(
+                "region",
+                `\`storage.region\` ${code(storage.region)} is not a region name: use the region your service documents, e.g. \`us-east-1\`.`,
+            );
         }
     }
     if (isPlainString(storage.bucketName)) {
@@ -242,17 +286,29 @@ function checkStorage(name: string, storage: StorageArgs, issues: ArgIssue[]): v
     } else if (storage.bucketName === undefined && provider !== StorageProvider.S3Compatible) {
         const problem = bucketNameProblem(provider, defaultBucketName(name, "stack"));
         if (problem) {
-            add("bucketName", `\`storage.bucketName\` is not set and the component name ${code(name)} gives no valid bucket name: set \`storage.bucketName\`.`);
+            add(
+                "bucketName",
+                `\`storage.bucketName\` is not set and the component name ${code(name)} gives no valid bucket name: set \`storage.bucketName\`.`,
+            );
         }
     }
     if (storage.path !== undefined) {
         const p = storage.path;
         if (p === "") {
-            add("path", "`storage.path` is empty: leave it out to use the component name, or give a prefix such as `meds`.");
+            add(
+                "path",
+                "`storage.path` is empty: leave it out to use the component name, or give a prefix such as `meds`.",
+            );
         } else if (p.startsWith("/") || p.endsWith("/")) {
-            add("path", `\`storage.path\` ${code(p)} starts or ends with \`/\`: write it without them, e.g. ${code(p.replace(/^\/+|\/+$/g, "") || "meds")}.`);
+            add(
+                "path",
+                `\`storage.path\` ${code(p)} starts or ends with \`/\`: write it without them, e.g. ${code(p.replace(/^\/+|\/+$/g, "") || "meds")}.`,
+            );
         } else if (p.split("/").some((s) => s === "" || s === "." || s === "..")) {
-            add("path", `\`storage.path\` ${code(p)} has an empty, \`.\` or \`..\` segment: write plain segments such as \`apps/meds\`.`);
+            add(
+                "path",
+                `\`storage.path\` ${code(p)} has an empty, \`.\` or \`..\` segment: write plain segments such as \`apps/meds\`.`,
+            );
         }
     }
     if (storage.localImage !== undefined && provider === StorageProvider.Local) {
@@ -262,32 +318,57 @@ function checkStorage(name: string, storage: StorageArgs, issues: ArgIssue[]): v
 }
 
 function checkApp(app: AppArgs, issues: ArgIssue[]): void {
-    const add = (field: string, reason: string) => issues.push({ propertyPath: `app.${field}`, reason });
+    const add = (field: string, reason: string) =>
+        issues.push({ propertyPath: `app.${field}`, reason });
     if (app.image === undefined || app.image === "") {
-        add("image", "`app.image` is required: set it to your app's image, pinned to a version, e.g. `ghcr.io/acme/meds:1.4.2`.");
+        add(
+            "image",
+            "`app.image` is required: set it to your app's image, pinned to a version, e.g. `ghcr.io/acme/meds:1.4.2`.",
+        );
     } else if (isPlainString(app.image)) {
         const problem = pinnedImageProblem("app.image", app.image);
         if (problem) add("image", problem);
     }
     if (app.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(app.name)) {
-        add("name", `\`app.name\` ${code(app.name)} is not a valid container name: use letters, digits, \`_\`, \`.\` and \`-\`, starting with a letter or digit.`);
+        add(
+            "name",
+            `\`app.name\` ${code(app.name)} is not a valid container name: use letters, digits, \`_\`, \`.\` and \`-\`, starting with a letter or digit.`,
+        );
     }
     const dataDir = app.dataDir;
     let dataDirOk = false;
     if (typeof dataDir !== "string" || dataDir === "") {
-        add("dataDir", "`app.dataDir` is required: set it to the absolute path where your app keeps its databases, e.g. `/app/data`.");
+        add(
+            "dataDir",
+            "`app.dataDir` is required: set it to the absolute path where your app keeps its databases, e.g. `/app/data`.",
+        );
     } else if (!dataDir.startsWith("/")) {
-        add("dataDir", `\`app.dataDir\` ${code(dataDir)} is not absolute: write the full path inside the container, e.g. ${code("/" + dataDir.replace(/^\.?\/*/, ""))}.`);
+        add(
+            "dataDir",
+            `\`app.dataDir\` ${code(dataDir)} is not absolute: write the full path inside the container, e.g. ${code("/" + dataDir.replace(/^\.?\/*/, ""))}.`,
+        );
     } else if (dataDir === "/") {
-        add("dataDir", "`app.dataDir` is `/`: mount the data volume on a folder of its own, e.g. `/app/data`.");
-    } else if (posixPath.normalize(dataDir) !== dataDir && posixPath.normalize(dataDir) + "/" !== dataDir) {
-        add("dataDir", `\`app.dataDir\` ${code(dataDir)} is not a normalized path: write ${code(posixPath.normalize(dataDir))}.`);
+        add(
+            "dataDir",
+            "`app.dataDir` is `/`: mount the data volume on a folder of its own, e.g. `/app/data`.",
+        );
+    } else if (
+        posixPath.normalize(dataDir) !== dataDir &&
+        posixPath.normalize(dataDir) + "/" !== dataDir
+    ) {
+        add(
+            "dataDir",
+            `\`app.dataDir\` ${code(dataDir)} is not a normalized path: write ${code(posixPath.normalize(dataDir))}.`,
+        );
     } else {
         dataDirOk = true;
     }
     const databases = app.databases;
     if (!Array.isArray(databases) || databases.length === 0) {
-        add("databases", "`app.databases` lists no database: name at least one SQLite file, e.g. `[\"app.db\"]`.");
+        add(
+            "databases",
+            '`app.databases` lists no database: name at least one SQLite file, e.g. `["app.db"]`.',
+        );
         return;
     }
     const root = dataDirOk ? posixPath.normalize(dataDir).replace(/\/$/, "") : undefined;
@@ -299,22 +380,34 @@ function checkApp(app: AppArgs, issues: ArgIssue[]): void {
             return;
         }
         if (db.split("/").includes("..")) {
-            add(field, `\`app.${field}\` ${code(db)} contains \`..\`: databases must stay inside \`app.dataDir\`; give a path below it.`);
+            add(
+                field,
+                `\`app.${field}\` ${code(db)} contains \`..\`: databases must stay inside \`app.dataDir\`; give a path below it.`,
+            );
             return;
         }
         if (db.endsWith("/")) {
-            add(field, `\`app.${field}\` ${code(db)} ends with \`/\`: name the database file, not a folder.`);
+            add(
+                field,
+                `\`app.${field}\` ${code(db)} ends with \`/\`: name the database file, not a folder.`,
+            );
             return;
         }
         if (!root) return;
         const full = db.startsWith("/") ? posixPath.normalize(db) : posixPath.join(root, db);
         if (!full.startsWith(root + "/")) {
-            add(field, `\`app.${field}\` ${code(db)} is outside \`app.dataDir\` (${code(root)}): Litestream only sees the shared volume; move it under ${code(root + "/")}.`);
+            add(
+                field,
+                `\`app.${field}\` ${code(db)} is outside \`app.dataDir\` (${code(root)}): Litestream only sees the shared volume; move it under ${code(root + "/")}.`,
+            );
             return;
         }
         const earlier = seen.get(full);
         if (earlier !== undefined) {
-            add(field, `\`app.${field}\` ${code(db)} is the same database as \`app.databases[${earlier}]\`: list each database once.`);
+            add(
+                field,
+                `\`app.${field}\` ${code(db)} is the same database as \`app.databases[${earlier}]\`: list each database once.`,
+            );
             return;
         }
         seen.set(full, i);
@@ -323,23 +416,35 @@ function checkApp(app: AppArgs, issues: ArgIssue[]): void {
     (app.ports ?? []).forEach((port, i) => {
         const field = `ports[${i}]`;
         if (!isPort(port?.internal)) {
-            add(`${field}.internal`, `\`app.${field}.internal\` is ${code(port?.internal)}: use a whole number from 1 to 65535.`);
+            add(
+                `${field}.internal`,
+                `\`app.${field}.internal\` is ${code(port?.internal)}: use a whole number from 1 to 65535.`,
+            );
         }
         if (port?.external !== undefined && !isPort(port.external)) {
-            add(`${field}.external`, `\`app.${field}.external\` is ${code(port.external)}: use a whole number from 1 to 65535, or leave it out to publish the internal port.`);
+            add(
+                `${field}.external`,
+                `\`app.${field}.external\` is ${code(port.external)}: use a whole number from 1 to 65535, or leave it out to publish the internal port.`,
+            );
             return;
         }
         const external = port?.external ?? port?.internal;
         if (isPort(external)) {
             const earlier = externals.get(external);
             if (earlier !== undefined) {
-                add(`${field}.external`, `\`app.${field}\` publishes host port ${external} like \`app.ports[${earlier}]\`: each host port can be published once.`);
+                add(
+                    `${field}.external`,
+                    `\`app.${field}\` publishes host port ${external} like \`app.ports[${earlier}]\`: each host port can be published once.`,
+                );
             }
             externals.set(external, i);
         }
     });
     if (app.command !== undefined && (!Array.isArray(app.command) || app.command.length === 0)) {
-        add("command", "`app.command` is empty: leave it out to run the image's CMD, or list the command and its arguments.");
+        add(
+            "command",
+            "`app.command` is empty: leave it out to run the image's CMD, or list the command and its arguments.",
+        );
     }
 }
 
@@ -348,7 +453,10 @@ function checkReplication(replication: ReplicationArgs | undefined, issues: ArgI
     const add = (field: string, reason: string) =>
         issues.push({ propertyPath: `replication.${field}`, reason });
     if (replication.preset !== undefined && !PRESET_NAMES.includes(replication.preset)) {
-        add("preset", `\`replication.preset\` is ${code(replication.preset)}: use one of ${PRESET_NAMES.map(code).join(", ")}.`);
+        add(
+            "preset",
+            `\`replication.preset\` is ${code(replication.preset)}: use one of ${PRESET_NAMES.map(code).join(", ")}.`,
+        );
         return;
     }
     let durationsOk = true;
@@ -363,15 +471,23 @@ function checkReplication(replication: ReplicationArgs | undefined, issues: ArgI
     if (!durationsOk) return;
     const timing = resolveTiming(replication);
     const source = (field: "syncInterval" | "snapshotInterval" | "retention") =>
-        replication[field] !== undefined ? "" : ` from preset ${code(replication.preset ?? ReplicationPreset.Active)}`;
+        replication[field] !== undefined
+            ? ""
+            : ` from preset ${code(replication.preset ?? ReplicationPreset.Active)}`;
     const ns = (d: string) => parseGoDuration(d) as number;
     if (ns(timing.syncInterval) > ns(timing.snapshotInterval)) {
         const field = replication.syncInterval !== undefined ? "syncInterval" : "snapshotInterval";
-        add(field, `\`replication.syncInterval\` (${code(timing.syncInterval)}${source("syncInterval")}) is longer than \`replication.snapshotInterval\` (${code(timing.snapshotInterval)}${source("snapshotInterval")}): sync at least as often as you snapshot.`);
+        add(
+            field,
+            `\`replication.syncInterval\` (${code(timing.syncInterval)}${source("syncInterval")}) is longer than \`replication.snapshotInterval\` (${code(timing.snapshotInterval)}${source("snapshotInterval")}): sync at least as often as you snapshot.`,
+        );
     }
     if (ns(timing.retention) < ns(timing.snapshotInterval)) {
         const field = replication.retention !== undefined ? "retention" : "snapshotInterval";
-        add(field, `\`replication.retention\` (${code(timing.retention)}${source("retention")}) is shorter than \`replication.snapshotInterval\` (${code(timing.snapshotInterval)}${source("snapshotInterval")}): keep backups for at least one snapshot interval, or no snapshot would be restorable.`);
+        add(
+            field,
+            `\`replication.retention\` (${code(timing.retention)}${source("retention")}) is shorter than \`replication.snapshotInterval\` (${code(timing.snapshotInterval)}${source("snapshotInterval")}): keep backups for at least one snapshot interval, or no snapshot would be restorable.`,
+        );
     }
 }
 
@@ -390,9 +506,19 @@ function checkDocker(docker: DockerArgs | undefined, issues: ArgIssue[]): void {
     }
     if (docker.sshOpts !== undefined) {
         if (!Array.isArray(docker.sshOpts) || docker.sshOpts.some((o) => typeof o !== "string")) {
-            issues.push({ propertyPath: "docker.sshOpts", reason: "`docker.sshOpts` must be a list of strings, e.g. `[\"-o\", \"StrictHostKeyChecking=accept-new\"]`." });
-        } else if (isPlainString(docker.host) ? !docker.host.startsWith("ssh://") : docker.host === undefined) {
-            issues.push({ propertyPath: "docker.sshOpts", reason: "`docker.sshOpts` is only used with an `ssh://` `docker.host`: remove it, or set the host." });
+            issues.push({
+                propertyPath: "docker.sshOpts",
+                reason: '`docker.sshOpts` must be a list of strings, e.g. `["-o", "StrictHostKeyChecking=accept-new"]`.',
+            });
+        } else if (
+            isPlainString(docker.host)
+                ? !docker.host.startsWith("ssh://")
+                : docker.host === undefined
+        ) {
+            issues.push({
+                propertyPath: "docker.sshOpts",
+                reason: "`docker.sshOpts` is only used with an `ssh://` `docker.host`: remove it, or set the host.",
+            });
         }
     }
 }
@@ -404,7 +530,10 @@ function checkLitestream(litestream: LitestreamArgs | undefined, issues: ArgIssu
         if (problem) issues.push({ propertyPath: "litestream.image", reason: problem });
     }
     if (litestream.metricsPort !== undefined && !isPort(litestream.metricsPort)) {
-        issues.push({ propertyPath: "litestream.metricsPort", reason: `\`litestream.metricsPort\` is ${code(litestream.metricsPort)}: use a whole number from 1 to 65535.` });
+        issues.push({
+            propertyPath: "litestream.metricsPort",
+            reason: `\`litestream.metricsPort\` is ${code(litestream.metricsPort)}: use a whole number from 1 to 65535.`,
+        });
     }
 }
 
@@ -425,21 +554,36 @@ export function defaultBucketName(name: string, stack: string): string {
 export function validateArgs(name: string, args: LitestreamBackupArgs): ArgIssue[] {
     const issues: ArgIssue[] = [];
     if (args === undefined || args === null || typeof args !== "object") {
-        return [{ propertyPath: "", reason: "The component needs args with at least `storage` and `app`." }];
+        return [
+            {
+                propertyPath: "",
+                reason: "The component needs args with at least `storage` and `app`.",
+            },
+        ];
     }
     if (args.storage === undefined || args.storage === null) {
-        issues.push({ propertyPath: "storage", reason: "`storage` is required: set at least `storage.provider` (`local` for a dev stack)." });
+        issues.push({
+            propertyPath: "storage",
+            reason: "`storage` is required: set at least `storage.provider` (`local` for a dev stack).",
+        });
     } else {
         checkStorage(name, args.storage, issues);
+        issues.push(...storageFlagIssues(args.storage));
     }
     if (args.app === undefined || args.app === null) {
-        issues.push({ propertyPath: "app", reason: "`app` is required: set at least `app.image`, `app.dataDir` and `app.databases`." });
+        issues.push({
+            propertyPath: "app",
+            reason: "`app` is required: set at least `app.image`, `app.dataDir` and `app.databases`.",
+        });
     } else {
         checkApp(args.app, issues);
     }
     checkReplication(args.replication, issues);
     if (args.autoRestore !== undefined && typeof args.autoRestore !== "boolean") {
-        issues.push({ propertyPath: "autoRestore", reason: `\`autoRestore\` is ${code(args.autoRestore)}: use \`true\` or \`false\`.` });
+        issues.push({
+            propertyPath: "autoRestore",
+            reason: `\`autoRestore\` is ${code(args.autoRestore)}: use \`true\` or \`false\`.`,
+        });
     }
     checkDocker(args.docker, issues);
     checkLitestream(args.litestream, issues);

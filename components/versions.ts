@@ -4,7 +4,7 @@
  * users get.
  */
 
-/** Litestream release deployed by default (0.5.8 is the floor: older 0.5 fails on R2). */
+/** Litestream release deployed by default (see MIN_LITESTREAM in validate.ts for the floor). */
 export const LITESTREAM_VERSION = "0.5.16";
 
 /** Default Litestream image: an exact tag of the upstream Debian-slim image. */

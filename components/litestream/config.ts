@@ -19,17 +19,26 @@ export interface ConfigInput {
     retentionEnabled: boolean;
     /** Port of the Prometheus endpoint, served on all interfaces of the sidecar. */
     metricsPort?: number;
+    /**
+     * Path of Litestream's control socket. The sidecar's health check asks it for each
+     * database's last successful sync: the only 0.5 signal that tells a working replica from
+     * an unreachable one (the metrics look the same).
+     */
+    socketPath?: string;
 }
 
 /**
  * Renders the Litestream 0.5 config. Litestream ignores keys it does not know, so a wrong
- * key means no backup and no error: this writes only keys that 0.5.8 and later read
+ * key means no backup and no error: this writes only keys that 0.5.13 and later read
  * (cmd/litestream/main.go `Config`, `DBConfig`, `ReplicaConfig`), and never a credential.
  */
 export function renderLitestreamConfig(input: ConfigInput): string {
     const config: Record<string, unknown> = {};
     if (input.metricsPort !== undefined) {
         config.addr = `:${input.metricsPort}`;
+    }
+    if (input.socketPath !== undefined) {
+        config.socket = { enabled: true, path: input.socketPath };
     }
     config.snapshot = {
         interval: input.timing.snapshotInterval,

@@ -9,7 +9,11 @@ export interface Timing {
 
 /** The presets of the README table. */
 export const PRESETS: Record<ReplicationPreset, Timing> = {
-    [ReplicationPreset.Personal]: { syncInterval: "1h", snapshotInterval: "24h", retention: "168h" },
+    [ReplicationPreset.Personal]: {
+        syncInterval: "1h",
+        snapshotInterval: "24h",
+        retention: "168h",
+    },
     [ReplicationPreset.Active]: { syncInterval: "10s", snapshotInterval: "1h", retention: "72h" },
     [ReplicationPreset.Critical]: { syncInterval: "1s", snapshotInterval: "6h", retention: "720h" },
 };

@@ -47,9 +47,7 @@ export function unwrapSecrets(value: unknown): unknown {
     if (isSecretInput(value)) return unwrapSecrets((value as { value: unknown }).value);
     if (Array.isArray(value)) return value.map(unwrapSecrets);
     if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(
-            Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]),
-        );
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
     }
     return value;
 }
@@ -109,4 +107,9 @@ export function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
 /** Waits until every registration started so far has reached the mocks. */
 export async function settle(): Promise<void> {
     for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** The value of an output, or the error its computation threw. */
+export function settled<T>(output: pulumi.Output<T>): Promise<T> {
+    return (output as unknown as { promise(): Promise<T> }).promise();
 }

@@ -98,7 +98,11 @@ describe("renderLitestreamConfig", () => {
     it("gives each database its own replica path, several at once", () => {
         const yaml = renderLitestreamConfig({
             target: { bucket: "b", endpoint: "http://s3:7070", region: "us-east-1" },
-            databases: resolveDatabases("/data", ["a.db", "tenants/b.db", "/data/c.sqlite"], "apps/x"),
+            databases: resolveDatabases(
+                "/data",
+                ["a.db", "tenants/b.db", "/data/c.sqlite"],
+                "apps/x",
+            ),
             timing: resolveTiming(undefined),
             retentionEnabled: true,
             metricsPort: 9090,
@@ -163,6 +167,19 @@ describe("renderLitestreamConfig", () => {
         );
         expect(doc.dbs[0].replica).not.toHaveProperty("endpoint");
         expect(doc.dbs[0].replica.region).toBe("eu-central-1");
+    });
+
+    it("enables the control socket the health check reads, when asked", () => {
+        const doc = parse(
+            renderLitestreamConfig({
+                target: R2,
+                databases: resolveDatabases("/data", ["a.db"], "p"),
+                timing: resolveTiming(undefined),
+                retentionEnabled: true,
+                socketPath: "/var/run/litestream.sock",
+            }),
+        );
+        expect(doc.socket).toEqual({ enabled: true, path: "/var/run/litestream.sock" });
     });
 
     it("turns Litestream retention off for append-only storage", () => {

@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-    LitestreamBackupArgs,
-    ReplicationPreset,
-    StorageProvider,
-} from "../../components/args";
+import { LitestreamBackupArgs, ReplicationPreset, StorageProvider } from "../../components/args";
 import { defaultBucketName, validateArgs } from "../../components/validate";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -39,7 +35,8 @@ const BAD: [string, Mutation, string, string][] = [
     ],
     [
         "r2 jurisdiction unknown",
-        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, jurisdiction: "us" }),
+        (a) =>
+            (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, jurisdiction: "us" }),
         "storage.jurisdiction",
         "`storage.jurisdiction` is `us`: use one of `default`, `eu`, `fedramp`.",
     ],
@@ -51,7 +48,12 @@ const BAD: [string, Mutation, string, string][] = [
     ],
     [
         "r2 permission group ids malformed",
-        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, r2PermissionGroupIds: ["write"] }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.R2,
+                accountId: ACCOUNT,
+                r2PermissionGroupIds: ["write"],
+            }),
         "storage.r2PermissionGroupIds",
         "`storage.r2PermissionGroupIds` must list 32-character hexadecimal permission group ids: leave it out to look them up by name.",
     ],
@@ -63,7 +65,12 @@ const BAD: [string, Mutation, string, string][] = [
     ],
     [
         "endpoint given to r2",
-        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, endpoint: "https://x.example" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.R2,
+                accountId: ACCOUNT,
+                endpoint: "https://x.example",
+            }),
         "storage.endpoint",
         "`storage.endpoint` is only used when `storage.provider` is `s3-compatible`: remove it, or change the provider.",
     ],
@@ -75,49 +82,102 @@ const BAD: [string, Mutation, string, string][] = [
     ],
     [
         "s3-compatible without endpoint",
-        (a) => (a.storage = { provider: StorageProvider.S3Compatible, bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.S3Compatible,
+                bucketName: "b-1",
+                accessKeyId: "k",
+                secretAccessKey: "s",
+            }),
         "storage.endpoint",
         "`storage.endpoint` is required when `storage.provider` is `s3-compatible`: set it to the S3 API URL of your service, e.g. `https://s3.example.com`.",
     ],
     [
         "s3-compatible without bucketName",
-        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "https://s3.example.com", accessKeyId: "k", secretAccessKey: "s" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.S3Compatible,
+                endpoint: "https://s3.example.com",
+                accessKeyId: "k",
+                secretAccessKey: "s",
+            }),
         "storage.bucketName",
         "`storage.bucketName` is required when `storage.provider` is `s3-compatible`: set it to the name of the existing bucket.",
     ],
     [
         "s3-compatible without accessKeyId",
-        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "https://s3.example.com", bucketName: "b-1", secretAccessKey: "s" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.S3Compatible,
+                endpoint: "https://s3.example.com",
+                bucketName: "b-1",
+                secretAccessKey: "s",
+            }),
         "storage.accessKeyId",
         "`storage.accessKeyId` is required when `storage.provider` is `s3-compatible`: set it with `pulumi config set --secret` to a key that can use the bucket.",
     ],
     [
         "s3-compatible with empty secretAccessKey",
-        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "https://s3.example.com", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.S3Compatible,
+                endpoint: "https://s3.example.com",
+                bucketName: "b-1",
+                accessKeyId: "k",
+                secretAccessKey: "",
+            }),
         "storage.secretAccessKey",
         "`storage.secretAccessKey` is required when `storage.provider` is `s3-compatible`: set it with `pulumi config set --secret` to the key's secret.",
     ],
     [
         "endpoint without scheme",
-        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "minio:9000", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.S3Compatible,
+                endpoint: "minio:9000",
+                bucketName: "b-1",
+                accessKeyId: "k",
+                secretAccessKey: "s",
+            }),
         "storage.endpoint",
         "`storage.endpoint` `minio:9000` uses `minio`: use an `http://` or `https://` URL.",
     ],
     [
         "endpoint not a URL",
-        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "s3.example.com", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.S3Compatible,
+                endpoint: "s3.example.com",
+                bucketName: "b-1",
+                accessKeyId: "k",
+                secretAccessKey: "s",
+            }),
         "storage.endpoint",
         "`storage.endpoint` `s3.example.com` is not a URL: write it with its scheme, e.g. `https://s3.example.com` or `http://minio:9000`.",
     ],
     [
         "endpoint ftp",
-        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "ftp://s3.example.com", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.S3Compatible,
+                endpoint: "ftp://s3.example.com",
+                bucketName: "b-1",
+                accessKeyId: "k",
+                secretAccessKey: "s",
+            }),
         "storage.endpoint",
         "`storage.endpoint` `ftp://s3.example.com` uses `ftp`: use an `http://` or `https://` URL.",
     ],
     [
         "endpoint with a path",
-        (a) => (a.storage = { provider: StorageProvider.S3Compatible, endpoint: "https://s3.example.com/bucket", bucketName: "b-1", accessKeyId: "k", secretAccessKey: "s" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.S3Compatible,
+                endpoint: "https://s3.example.com/bucket",
+                bucketName: "b-1",
+                accessKeyId: "k",
+                secretAccessKey: "s",
+            }),
         "storage.endpoint",
         "`storage.endpoint` `https://s3.example.com/bucket` has a path, query or credentials: give only the scheme, host and port, e.g. `https://s3.example.com`.",
     ],
@@ -171,7 +231,12 @@ const BAD: [string, Mutation, string, string][] = [
     ],
     [
         "r2 bucket name with a dot (valid on S3)",
-        (a) => (a.storage = { provider: StorageProvider.R2, accountId: ACCOUNT, bucketName: "meds.backups" }),
+        (a) =>
+            (a.storage = {
+                provider: StorageProvider.R2,
+                accountId: ACCOUNT,
+                bucketName: "meds.backups",
+            }),
         "storage.bucketName",
         "`storage.bucketName` `meds.backups` has a dot: R2 bucket names may hold only a-z, 0-9 and `-`.",
     ],
@@ -419,13 +484,19 @@ const BAD: [string, Mutation, string, string][] = [
         "litestream 0.5.5 (fails on R2)",
         (a) => (a.litestream = { image: "litestream/litestream:0.5.5" }),
         "litestream.image",
-        "`litestream.image` `litestream/litestream:0.5.5` is Litestream 0.5.5: the config is written for 0.5.8 or later in the 0.5 line (older releases fail on R2 and cannot restore before start); use e.g. `litestream/litestream:0.5.16`.",
+        "`litestream.image` `litestream/litestream:0.5.5` is Litestream 0.5.5: the component needs 0.5.13 or later in the 0.5 line (older releases fail on R2, lack settings the config uses, or stop syncing idle databases, which the health check reads as a stall); use e.g. `litestream/litestream:0.5.16`.",
+    ],
+    [
+        "litestream 0.5.12 (does not re-sync idle databases)",
+        (a) => (a.litestream = { image: "litestream/litestream:0.5.12" }),
+        "litestream.image",
+        "`litestream.image` `litestream/litestream:0.5.12` is Litestream 0.5.12: the component needs 0.5.13 or later in the 0.5 line (older releases fail on R2, lack settings the config uses, or stop syncing idle databases, which the health check reads as a stall); use e.g. `litestream/litestream:0.5.16`.",
     ],
     [
         "litestream 0.3 (ignores the 0.5 config)",
         (a) => (a.litestream = { image: "docker.io/litestream/litestream:0.3.13" }),
         "litestream.image",
-        "`litestream.image` `docker.io/litestream/litestream:0.3.13` is Litestream 0.3.13: the config is written for 0.5.8 or later in the 0.5 line (older releases fail on R2 and cannot restore before start); use e.g. `litestream/litestream:0.5.16`.",
+        "`litestream.image` `docker.io/litestream/litestream:0.3.13` is Litestream 0.3.13: the component needs 0.5.13 or later in the 0.5 line (older releases fail on R2, lack settings the config uses, or stop syncing idle databases, which the health check reads as a stall); use e.g. `litestream/litestream:0.5.16`.",
     ],
     [
         "litestream scratch variant",
@@ -466,8 +537,14 @@ describe("validateArgs", () => {
 
     const GOOD: [string, Mutation][] = [
         ["the minimal local args", () => undefined],
-        ["a Go duration with two units", (a) => (a.replication = { syncInterval: "1m30s", snapshotInterval: "1h30m" })],
-        ["a fractional Go duration", (a) => (a.replication = { syncInterval: "1.5s", retention: "168h" })],
+        [
+            "a Go duration with two units",
+            (a) => (a.replication = { syncInterval: "1m30s", snapshotInterval: "1h30m" }),
+        ],
+        [
+            "a fractional Go duration",
+            (a) => (a.replication = { syncInterval: "1.5s", retention: "168h" }),
+        ],
         ["each preset", (a) => (a.replication = { preset: ReplicationPreset.Critical })],
         [
             "r2 with every field",
@@ -483,7 +560,15 @@ describe("validateArgs", () => {
                     retainOnDelete: false,
                 }),
         ],
-        ["s3 with a dotted name", (a) => (a.storage = { provider: StorageProvider.S3, bucketName: "meds.backups.example", region: "eu-central-1" })],
+        [
+            "s3 with a dotted name",
+            (a) =>
+                (a.storage = {
+                    provider: StorageProvider.S3,
+                    bucketName: "meds.backups.example",
+                    region: "eu-central-1",
+                }),
+        ],
         [
             "s3-compatible over plain http",
             (a) =>
@@ -496,13 +581,35 @@ describe("validateArgs", () => {
                     region: "eu-central-003",
                 }),
         ],
-        ["databases nested and absolute", (a) => (a.app.databases = ["meds.db", "tenants/a.db", "/app/data/b.db"])],
+        [
+            "databases nested and absolute",
+            (a) => (a.app.databases = ["meds.db", "tenants/a.db", "/app/data/b.db"]),
+        ],
         ["a trailing slash on dataDir", (a) => (a.app.dataDir = "/app/data/")],
-        ["ports with and without host port", (a) => (a.app.ports = [{ internal: 8080, external: 80 }, { internal: 9000 }])],
-        ["an ssh host with options", (a) => (a.docker = { host: "ssh://deploy@app.example.com:2222", sshOpts: ["-o", "StrictHostKeyChecking=accept-new"] })],
-        ["the lowest supported Litestream", (a) => (a.litestream = { image: "litestream/litestream:0.5.8", metricsPort: 9090 })],
-        ["a custom Litestream image", (a) => (a.litestream = { image: "registry.local:5000/ops/litestream:0.5.16-custom" })],
-        ["an image pinned by digest", (a) => (a.app.image = `ghcr.io/acme/meds@sha256:${"a".repeat(64)}`)],
+        [
+            "ports with and without host port",
+            (a) => (a.app.ports = [{ internal: 8080, external: 80 }, { internal: 9000 }]),
+        ],
+        [
+            "an ssh host with options",
+            (a) =>
+                (a.docker = {
+                    host: "ssh://deploy@app.example.com:2222",
+                    sshOpts: ["-o", "StrictHostKeyChecking=accept-new"],
+                }),
+        ],
+        [
+            "the lowest supported Litestream",
+            (a) => (a.litestream = { image: "litestream/litestream:0.5.13", metricsPort: 9090 }),
+        ],
+        [
+            "a custom Litestream image",
+            (a) => (a.litestream = { image: "registry.local:5000/ops/litestream:0.5.16-custom" }),
+        ],
+        [
+            "an image pinned by digest",
+            (a) => (a.app.image = `ghcr.io/acme/meds@sha256:${"a".repeat(64)}`),
+        ],
         ["autoRestore off", (a) => (a.autoRestore = false)],
     ];
     it.each(GOOD)("accepts %s", (_desc, mutate) => {
