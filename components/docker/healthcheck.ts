@@ -1,0 +1,162 @@
+/**
+ * The Litestream sidecar's health check: pure functions that turn the rendered config into a
+ * POSIX `sh` script and the Docker health check settings that run it.
+ *
+ * Why this check (measured with litestream v0.5.16 against versitygw v1.8.0, see
+ * docs/deployment.md): `litestream status` reads local state only and exits 0 with wrong
+ * credentials and with an unreachable endpoint, so it cannot be the check. Litestream itself
+ * records the time of its last successful replica sync (the value behind its `heartbeat-url`),
+ * and from 0.5.13 on it records it on every sync interval even when the database is idle. The
+ * control socket (`litestream list`) reports that time. So, per database:
+ *
+ * - the file exists: healthy when Litestream lists it as `replicating` and its last successful
+ *   sync is younger than {@link maxSyncAgeSeconds}. Wrong credentials show `last sync: never`
+ *   at once; an unreachable endpoint blocks the socket's answer (the check times out); a
+ *   credential revoked later turns the check unhealthy once the last sync gets too old. This
+ *   makes no request to the bucket.
+ * - the file does not exist yet (first deploy: the app has not created it; the restore gate
+ *   ran before the sidecar started): nothing to replicate, so the check proves instead that the
+ *   replica can be listed with these credentials: `litestream ltx`, one ListObjectsV2 request
+ *   a check a missing database (measured on the server's request log).
+ *
+ * The check needs the control socket, so the rendered config must hold
+ * `socket: { enabled: true, path: CONTROL_SOCKET_PATH }`.
+ */
+import * as docker from "@pulumi/docker";
+import { parse } from "yaml";
+import { DatabaseReplica } from "../litestream/databases";
+import { parseGoDuration, SECOND_NS } from "../litestream/duration";
+import { CONFIG_PATH, CONTROL_SOCKET_PATH, HEALTHCHECK_SCRIPT_PATH } from "./paths";
+import { shellQuote } from "./shell";
+
+/** Litestream's sync interval when the config gives none (`DefaultSyncInterval`). */
+const DEFAULT_SYNC_INTERVAL_SECONDS = 1;
+
+/** How long the script waits for the control socket to answer. */
+const SOCKET_TIMEOUT_SECONDS = 5;
+
+/**
+ * How long the script lets `litestream ltx` run for a missing database. The AWS SDK retries a
+ * refused connection for minutes (measured: 230 s, 10 attempts), so it is cut short.
+ */
+const LIST_TIMEOUT_SECONDS = 10;
+
+/** One database as the health check sees it. */
+export interface HealthcheckDatabase {
+    /** Absolute path inside the sidecar. */
+    path: string;
+    /** Oldest acceptable last successful sync, in seconds. */
+    maxSyncAgeSeconds: number;
+}
+
+/**
+ * The oldest acceptable last successful sync for a sync interval: two intervals (a sync may
+ * start just after a tick and take a while) plus a minute for uploads and clock steps.
+ * "10s" gives 80 s, "1s" 62 s, "1h" 7260 s.
+ */
+export function maxSyncAgeSeconds(syncIntervalSeconds: number): number {
+    return Math.ceil(2 * syncIntervalSeconds + 60);
+}
+
+/**
+ * Reads each database's sync interval from the rendered config (the file Litestream reads, so
+ * the threshold always matches what runs) and pairs it with the database path.
+ */
+export function healthcheckDatabases(
+    config: string,
+    databases: readonly DatabaseReplica[],
+): HealthcheckDatabase[] {
+    const parsed = (parse(config) ?? {}) as {
+        dbs?: { path?: string; replica?: { "sync-interval"?: string } }[];
+    };
+    return databases.map((db) => {
+        const entry = parsed.dbs?.find((d) => d.path === db.path);
+        const interval = entry?.replica?.["sync-interval"];
+        const ns = interval === undefined ? undefined : parseGoDuration(interval);
+        const seconds = ns === undefined ? DEFAULT_SYNC_INTERVAL_SECONDS : ns / SECOND_NS;
+        return { path: db.path, maxSyncAgeSeconds: maxSyncAgeSeconds(seconds) };
+    });
+}
+
+/**
+ * The health check script. POSIX `sh` with `date -d`, `timeout` and `litestream` on the PATH,
+ * as in the upstream Debian-slim image. Prints why it is unhealthy (Docker keeps the output in
+ * `docker inspect`'s health log) and exits 1; exits 0 when every database is healthy.
+ */
+export function renderHealthcheckScript(databases: readonly HealthcheckDatabase[]): string {
+    const checks = databases
+        .map((db) => `check ${shellQuote(db.path)} ${db.maxSyncAgeSeconds} || healthy=1`)
+        .join("\n");
+    return `#!/bin/sh
+# Health check of the Litestream sidecar, written by litestream-backup.
+# Healthy when every database is replicating and its last successful replica sync is recent,
+# or, for a database the app has not created yet, when the replica can be listed.
+list=$(litestream list -socket ${shellQuote(CONTROL_SOCKET_PATH)} -timeout ${SOCKET_TIMEOUT_SECONDS} 2>&1) || {
+    echo "litestream did not answer on its control socket: $list"
+    exit 1
+}
+now=$(date +%s)
+
+check() {
+    db=$1
+    max_age=$2
+    if [ ! -e "$db" ]; then
+        out=$(timeout ${LIST_TIMEOUT_SECONDS} litestream ltx -config ${shellQuote(CONFIG_PATH)} "$db" 2>&1) || {
+            echo "$db: not created yet, and its replica cannot be listed: \${out:-no answer within ${LIST_TIMEOUT_SECONDS}s}"
+            return 1
+        }
+        return 0
+    fi
+    line=$(printf '%s\\n' "$list" | while IFS= read -r l; do
+        case $l in "$db ["*) printf '%s\\n' "$l" ;; esac
+    done)
+    case $line in
+    "$db [replicating] (last sync: never)")
+        echo "$db: no successful replica sync yet"
+        return 1
+        ;;
+    "$db [replicating] (last sync: "*")") ;;
+    *)
+        echo "$db: not replicating: \${line:-not in litestream list}"
+        return 1
+        ;;
+    esac
+    synced=\${line##*last sync: }
+    synced=$(date -d "\${synced%)}" +%s) || return 1
+    age=$((now - synced))
+    if [ "$age" -gt "$max_age" ]; then
+        echo "$db: last successful replica sync \${age}s ago, more than \${max_age}s"
+        return 1
+    fi
+    return 0
+}
+
+healthy=0
+${checks}
+exit $healthy
+`;
+}
+
+/**
+ * Docker health check settings of the sidecar: every 10 s, so `wait` sees the first successful
+ * sync within about 10 s of the start. No `startInterval`: the Docker client library refuses it
+ * below API 1.44 ("specify health-check start interval" requires API version 1.44), so a host
+ * on Docker 20.10 to 24 (Debian 12's docker.io is 20.10) could not create the container.
+ */
+export function sidecarHealthcheck(databaseCount: number): docker.types.input.ContainerHealthcheck {
+    const timeout = SOCKET_TIMEOUT_SECONDS + LIST_TIMEOUT_SECONDS * databaseCount + 5;
+    return {
+        tests: ["CMD", "/bin/sh", HEALTHCHECK_SCRIPT_PATH],
+        interval: "10s",
+        timeout: `${timeout}s`,
+        retries: 3,
+        startPeriod: "5m",
+    };
+}
+
+/**
+ * How long `pulumi up` waits for the sidecar to turn healthy. Its first sync uploads the whole
+ * database when the replica is behind (a large database replicated for the first time), so
+ * this is generous; a restored database is in sync already and turns healthy at once.
+ */
+export const SIDECAR_WAIT_TIMEOUT_SECONDS = 300;

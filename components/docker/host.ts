@@ -1,0 +1,42 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { DockerArgs } from "../args";
+import { DockerHost } from "../storage/target";
+
+/** Label keys every Docker object of the component carries, so it can be found and cleaned. */
+export const LABEL_COMPONENT = "litestream-backup.component";
+export const LABEL_STACK = "litestream-backup.stack";
+export const LABEL_PROJECT = "litestream-backup.project";
+
+/** Labels of the component's Docker objects. */
+export function componentLabels(name: string): { label: string; value: string }[] {
+    return [
+        { label: LABEL_PROJECT, value: pulumi.getProject() },
+        { label: LABEL_STACK, value: pulumi.getStack() },
+        { label: LABEL_COMPONENT, value: name },
+    ];
+}
+
+/**
+ * The Docker provider for `docker.host` (the local engine when unset) and the component's
+ * user-defined network. Every container, volume and network of the component goes through
+ * this provider, so one `docker.host` moves the whole deployment.
+ */
+export function createDockerHost(
+    name: string,
+    args: DockerArgs | undefined,
+    parent: pulumi.Resource,
+): DockerHost {
+    const provider = new docker.Provider(
+        `${name}-docker`,
+        { host: args?.host, sshOpts: args?.sshOpts },
+        { parent },
+    );
+    const labels = componentLabels(name);
+    const network = new docker.Network(
+        `${name}-network`,
+        { name: `${name}-network`, driver: "bridge", labels },
+        { parent, provider },
+    );
+    return { provider, network, labels };
+}

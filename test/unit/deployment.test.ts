@@ -1,0 +1,481 @@
+/**
+ * The Docker deployment under mocks: what each container is given, who depends on whom (read
+ * from the resource options through the parent's `transformations`), secrets, and the restore
+ * gate's failure path.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { DockerArgs } from "../../components/args";
+import type { Deployment, DeploymentContext } from "../../components/docker/context";
+import type { ReplicaTarget } from "../../components/storage/target";
+import {
+    installMocks,
+    isSecretInput,
+    Registered,
+    resolve,
+    settle,
+    unwrapSecrets,
+} from "../support/mocks";
+
+const KEY_ID = "AKIAEXAMPLEKEYID0001";
+const SECRET = "s3cr3t-example-secret-access-key-0002";
+const FAILED_LOG = [
+    'time=2026-11-26T07:21:25.280Z level=INFO msg=litestream version=v0.5.16 level=""',
+    "Error: get v0.3.x time bounds: s3: list generations: operation error S3: ListObjectsV2, https response error StatusCode: 403, api error SignatureDoesNotMatch",
+].join("\n");
+
+type DeploymentModule = typeof import("../../components/docker/deployment");
+type HostModule = typeof import("../../components/docker/host");
+type ConfigModule = typeof import("../../components/litestream/config");
+type DatabasesModule = typeof import("../../components/litestream/databases");
+type TimingModule = typeof import("../../components/litestream/timing");
+
+let resources: Registered[];
+let deployment: DeploymentModule;
+let host: HostModule;
+let config: ConfigModule;
+let databasesLib: DatabasesModule;
+let timing: TimingModule;
+
+beforeAll(async () => {
+    ({ resources } = installMocks({
+        outputs: {
+            // Restore containers of the component named "broken" exit 1, as a wrong secret does.
+            "docker:index/container:Container": (r) => {
+                const broken = r.name.startsWith("broken-restore-");
+                return {
+                    name: r.inputs.name ?? r.name,
+                    exitCode: broken ? 1 : 0,
+                    containerLogs: broken ? FAILED_LOG : "",
+                };
+            },
+        },
+    }));
+    deployment = await import("../../components/docker/deployment");
+    host = await import("../../components/docker/host");
+    config = await import("../../components/litestream/config");
+    databasesLib = await import("../../components/litestream/databases");
+    timing = await import("../../components/litestream/timing");
+});
+
+/** Stands for the storage resources the bucket needs (`ReplicaTarget.ready`). */
+class FakeBucket extends pulumi.CustomResource {
+    constructor(name: string, parent: pulumi.Resource) {
+        super("test:index:Bucket", name, {}, { parent });
+    }
+}
+
+/** A child resource as the parent's transformation saw it. */
+interface Child {
+    type: string;
+    name: string;
+    resource: pulumi.Resource;
+    opts: pulumi.CustomResourceOptions;
+}
+
+interface Built {
+    ctx: DeploymentContext;
+    dep: Deployment;
+    parent: pulumi.ComponentResource;
+    children: Child[];
+    ready: pulumi.CustomResource;
+}
+
+interface BuildOptions {
+    autoRestore?: boolean;
+    docker?: DockerArgs;
+    databases?: string[];
+    metricsPort?: number;
+}
+
+function build(name: string, options: BuildOptions = {}): Built {
+    const children: Child[] = [];
+    const parent = new pulumi.ComponentResource(
+        "test:index:Parent",
+        `${name}-parent`,
+        {},
+        {
+            transformations: [
+                (args) => {
+                    children.push({
+                        type: args.type,
+                        name: args.name,
+                        resource: args.resource,
+                        opts: args.opts as pulumi.CustomResourceOptions,
+                    });
+                    return undefined;
+                },
+            ],
+        },
+    );
+    const ready = new FakeBucket(`${name}-bucket`, parent);
+    const databases = databasesLib.resolveDatabases(
+        "/app/data",
+        options.databases ?? ["meds.db"],
+        name,
+    );
+    const target: ReplicaTarget = {
+        bucket: pulumi.output("meds-backups"),
+        path: name,
+        endpoint: pulumi.output(
+            "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
+        ),
+        region: pulumi.output("auto"),
+        accessKeyId: pulumi.secret(KEY_ID),
+        secretAccessKey: pulumi.secret(SECRET),
+        endpointInConfig: true,
+        ready: [ready],
+    };
+    const rendered = pulumi
+        .all([target.bucket, target.endpoint, target.region])
+        .apply(([bucket, endpoint, region]) =>
+            config.renderLitestreamConfig({
+                target: { bucket, endpoint, region },
+                databases,
+                timing: timing.resolveTiming(undefined),
+                retentionEnabled: true,
+                metricsPort: options.metricsPort,
+            }),
+        );
+    const ctx: DeploymentContext = {
+        name,
+        app: {
+            image: "ghcr.io/acme/meds:1.4.2",
+            dataDir: "/app/data",
+            databases: options.databases ?? ["meds.db"],
+            envs: { TZ: "UTC", API_TOKEN: pulumi.secret("app-token") },
+            ports: [{ internal: 8080 }, { internal: 9000, external: 80 }],
+            command: ["meds", "serve"],
+        },
+        appName: name,
+        databases,
+        autoRestore: options.autoRestore ?? true,
+        litestreamImage: "litestream/litestream:0.5.16",
+        metricsPort: options.metricsPort,
+        config: rendered,
+        target,
+        dockerHost: host.createDockerHost(name, options.docker, parent),
+        parent,
+    };
+    return { ctx, dep: deployment.createDeployment(ctx), parent, children, ready };
+}
+
+function registered(name: string): Registered {
+    const found = resources.find((r) => r.name === name);
+    if (!found) throw new Error(`${name} was not registered`);
+    return found;
+}
+
+function dependsOn(children: Child[], name: string): unknown[] {
+    const child = children.find((c) => c.name === name);
+    if (!child) throw new Error(`${name} is not a child`);
+    const deps = child.opts.dependsOn;
+    return deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+}
+
+describe("createDeployment", () => {
+    let built: Built;
+
+    beforeAll(async () => {
+        built = build("meds", { databases: ["meds.db", "audit/log.db"] });
+        await resolve(built.dep.appContainer.name);
+        await settle();
+    });
+
+    it("uploads exactly the rendered config, which holds no credential", async () => {
+        const rendered = await resolve(built.ctx.config);
+        expect(rendered).not.toContain(KEY_ID);
+        expect(rendered).not.toContain(SECRET);
+        for (const name of ["meds-litestream", "meds-restore-0", "meds-restore-1"]) {
+            const uploads = unwrapSecrets(registered(name).inputs.uploads) as {
+                file: string;
+                content: string;
+            }[];
+            const file = uploads.find((u) => u.file === "/etc/litestream.yml");
+            expect(file?.content).toBe(rendered);
+            for (const upload of uploads) {
+                expect(upload.content).not.toContain(KEY_ID);
+                expect(upload.content).not.toContain(SECRET);
+            }
+        }
+        expect(registered("meds-litestream").inputs.command).toEqual([
+            "replicate",
+            "-config",
+            "/etc/litestream.yml",
+        ]);
+    });
+
+    it("gives the credential to the Litestream containers only, as a secret environment", async () => {
+        const expected = [
+            `LITESTREAM_ACCESS_KEY_ID=${KEY_ID}`,
+            `LITESTREAM_SECRET_ACCESS_KEY=${SECRET}`,
+        ];
+        for (const name of ["meds-litestream", "meds-restore-0", "meds-restore-1"]) {
+            const envs = registered(name).inputs.envs;
+            expect(isSecretInput(envs), name).toBe(true);
+            expect(unwrapSecrets(envs)).toEqual(expected);
+        }
+        const appEnvs = JSON.stringify(unwrapSecrets(registered("meds-app").inputs.envs));
+        expect(appEnvs).not.toContain(KEY_ID);
+        expect(appEnvs).not.toContain(SECRET);
+        const restoreCommand = await resolve(built.dep.restoreCommand);
+        expect(restoreCommand).not.toContain(KEY_ID);
+        expect(restoreCommand).not.toContain(SECRET);
+    });
+
+    it("mounts one named volume at dataDir in the app, the sidecar and every restore", () => {
+        const volume = registered("meds-data");
+        expect(volume.type).toBe("docker:index/volume:Volume");
+        expect(volume.inputs.name).toBe("meds-data");
+        for (const name of ["meds-app", "meds-litestream", "meds-restore-0", "meds-restore-1"]) {
+            expect(registered(name).inputs.volumes, name).toEqual([
+                { volumeName: "meds-data", containerPath: "/app/data" },
+            ]);
+        }
+    });
+
+    it("creates the app only after the restore gate and the sidecar (resource options)", () => {
+        const [restore0, restore1] = built.dep.restoreContainers;
+        expect(built.dep.restoreContainers).toHaveLength(2);
+        const appDeps = dependsOn(built.children, "meds-app");
+        expect(appDeps).toContain(restore0);
+        expect(appDeps).toContain(restore1);
+        expect(appDeps).toContain(built.dep.litestreamContainer);
+        const sidecarDeps = dependsOn(built.children, "meds-litestream");
+        expect(sidecarDeps).toContain(restore0);
+        expect(sidecarDeps).toContain(restore1);
+        expect(sidecarDeps).toContain(built.ready);
+        // The restores read the bucket: they wait for it.
+        expect(dependsOn(built.children, "meds-restore-0")).toEqual([built.ready]);
+    });
+
+    it("runs one one-shot restore a database that exits instead of staying up", () => {
+        for (const [index, path] of ["/app/data/meds.db", "/app/data/audit/log.db"].entries()) {
+            const inputs = registered(`meds-restore-${index}`).inputs;
+            expect(inputs.name).toBe(`meds-restore-${index}`);
+            expect(inputs.command).toEqual([
+                "restore",
+                "-config",
+                "/etc/litestream.yml",
+                "-if-db-not-exists",
+                "-if-replica-exists",
+                "-integrity-check",
+                "full",
+                path,
+            ]);
+            expect(inputs).toMatchObject({
+                attach: true,
+                logs: true,
+                mustRun: false,
+                restart: "no",
+                user: "0:0",
+                image: "litestream/litestream:0.5.16",
+            });
+        }
+    });
+
+    it("gives the sidecar a health check that the deploy waits for", async () => {
+        const inputs = registered("meds-litestream").inputs;
+        expect(inputs.healthcheck).toMatchObject({
+            tests: ["CMD", "/bin/sh", "/etc/litestream-healthcheck.sh"],
+            interval: "10s",
+            retries: 3,
+        });
+        expect(inputs.wait).toBe(true);
+        expect(inputs.waitTimeout).toBe(300);
+        const uploads = inputs.uploads as { file: string; content: string }[];
+        const script = uploads.find((u) => u.file === "/etc/litestream-healthcheck.sh")?.content;
+        // The active preset syncs every 10s: a last sync older than 80s is unhealthy.
+        expect(script).toContain("check /app/data/meds.db 80 || healthy=1");
+        expect(script).toContain("check /app/data/audit/log.db 80 || healthy=1");
+    });
+
+    it("runs pinned images: the Litestream tag everywhere, the app's own", () => {
+        for (const name of ["meds-litestream", "meds-restore-0", "meds-restore-1"]) {
+            expect(registered(name).inputs.image).toBe("litestream/litestream:0.5.16");
+        }
+        expect(registered("meds-app").inputs.image).toBe("ghcr.io/acme/meds:1.4.2");
+        for (const r of resources.filter((r) => r.type === "docker:index/container:Container")) {
+            expect(String(r.inputs.image)).not.toMatch(/:latest$|^[^:]*$/);
+        }
+    });
+
+    it("configures the app from app args, restarting unless stopped", () => {
+        const inputs = registered("meds-app").inputs;
+        expect(inputs.name).toBe("meds");
+        expect(inputs.command).toEqual(["meds", "serve"]);
+        expect(isSecretInput(inputs.envs)).toBe(true);
+        expect(unwrapSecrets(inputs.envs)).toEqual(["TZ=UTC", "API_TOKEN=app-token"]);
+        expect(inputs.ports).toEqual([
+            { internal: 8080, external: 8080 },
+            { internal: 9000, external: 80 },
+        ]);
+        expect(inputs.restart).toBe("unless-stopped");
+        expect(registered("meds-litestream").inputs.restart).toBe("unless-stopped");
+        expect(registered("meds-litestream").inputs.ports).toBeUndefined();
+    });
+
+    it("puts every container on the component's network with its labels and role", () => {
+        for (const [name, role] of [
+            ["meds-app", "app"],
+            ["meds-litestream", "litestream"],
+            ["meds-restore-0", "restore"],
+            ["meds-data", "data"],
+        ]) {
+            const inputs = registered(name).inputs;
+            expect(inputs.labels, name).toEqual(
+                expect.arrayContaining([
+                    { label: "litestream-backup.component", value: "meds" },
+                    { label: "litestream-backup.stack", value: "test" },
+                    { label: "litestream-backup.role", value: role },
+                ]),
+            );
+            if (name !== "meds-data") {
+                expect(inputs.networksAdvanced).toEqual([{ name: "meds-network" }]);
+            }
+        }
+        expect(registered("meds-restore-1").inputs.labels).toContainEqual({
+            label: "litestream-backup.database",
+            value: "/app/data/audit/log.db",
+        });
+    });
+
+    it("makes the component the parent of every child, and routes all through its provider", () => {
+        const providerChild = built.children.find((c) => c.type === "pulumi:providers:docker");
+        expect(providerChild).toBeDefined();
+        const dockerChildren = built.children.filter((c) => c.type.startsWith("docker:"));
+        expect(dockerChildren.map((c) => c.name).sort()).toEqual([
+            "meds-app",
+            "meds-data",
+            "meds-litestream",
+            "meds-network",
+            "meds-restore-0",
+            "meds-restore-1",
+        ]);
+        const children = built.children.filter((c) => c.resource !== built.parent);
+        expect(children.length).toBeGreaterThan(dockerChildren.length);
+        for (const child of children) {
+            expect(child.opts.parent, child.name).toBe(built.parent);
+        }
+        for (const child of dockerChildren) {
+            expect(child.opts.provider, child.name).toBe(providerChild?.resource);
+        }
+    });
+
+    it("replaces named containers and the volume by deleting first (Docker names are unique)", () => {
+        for (const name of ["meds-app", "meds-litestream", "meds-restore-0", "meds-data"]) {
+            const child = built.children.find((c) => c.name === name);
+            expect(child?.opts.deleteBeforeReplace, name).toBe(true);
+        }
+    });
+
+    it("exposes predictable Docker names and a paste-able restore command", async () => {
+        expect(await resolve(built.dep.appContainer.name)).toBe("meds");
+        expect(await resolve(built.dep.litestreamContainer.name)).toBe("meds-litestream");
+        expect(await resolve(built.dep.volume.name)).toBe("meds-data");
+        const lines = (await resolve(built.dep.restoreCommand)).split("\n");
+        expect(lines).toEqual([
+            "docker run --rm --network meds-network -v meds-data:/app/data -e LITESTREAM_ACCESS_KEY_ID -e LITESTREAM_SECRET_ACCESS_KEY litestream/litestream:0.5.16 restore -integrity-check full -timestamp YYYY-MM-DDTHH:MM:SSZ -o /app/data/meds.db.restored 's3://meds-backups/meds/meds.db?endpoint=https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com&region=auto'",
+            "docker run --rm --network meds-network -v meds-data:/app/data -e LITESTREAM_ACCESS_KEY_ID -e LITESTREAM_SECRET_ACCESS_KEY litestream/litestream:0.5.16 restore -integrity-check full -timestamp YYYY-MM-DDTHH:MM:SSZ -o /app/data/audit/log.db.restored 's3://meds-backups/meds/audit/log.db?endpoint=https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com&region=auto'",
+        ]);
+        expect(await pulumi.isSecret(built.dep.restoreCommand)).toBe(false);
+    });
+});
+
+describe("createDeployment with autoRestore: false", () => {
+    it("creates no restore gate; the app still waits for the sidecar", async () => {
+        const before = resources.length;
+        const built = build("norestore", { autoRestore: false });
+        await resolve(built.dep.appContainer.name);
+        await settle();
+        const mine = resources.slice(before);
+        expect(built.dep.restoreContainers).toEqual([]);
+        expect(mine.filter((r) => r.name.includes("-restore-"))).toEqual([]);
+        expect(
+            mine.filter((r) => JSON.stringify(r.inputs.command ?? []).includes('"restore"')),
+        ).toEqual([]);
+        expect(dependsOn(built.children, "norestore-app")).toEqual([built.dep.litestreamContainer]);
+        expect(dependsOn(built.children, "norestore-litestream")).toEqual([built.ready]);
+        expect(registered("norestore-app").inputs.image).toBe("ghcr.io/acme/meds:1.4.2");
+    });
+});
+
+describe("createDeployment on an ssh host", () => {
+    it("hands the ssh host and options to the provider every child uses", async () => {
+        const sshOpts = ["-o", "StrictHostKeyChecking=accept-new", "-i", "~/.ssh/deploy"];
+        const built = build("remote", { docker: { host: "ssh://deploy@example.com", sshOpts } });
+        await resolve(built.dep.appContainer.name);
+        await settle();
+        const provider = registered("remote-docker");
+        expect(provider.type).toBe("pulumi:providers:docker");
+        expect(provider.inputs.host).toBe("ssh://deploy@example.com");
+        const opts = provider.inputs.sshOpts;
+        expect(typeof opts === "string" ? JSON.parse(opts) : opts).toEqual(sshOpts);
+        for (const name of [
+            "remote-network",
+            "remote-data",
+            "remote-restore-0",
+            "remote-litestream",
+            "remote-app",
+        ]) {
+            expect(registered(name).provider, name).toMatch(
+                /^urn:pulumi:test::litestream-backup::.*pulumi:providers:docker::remote-docker::remote-docker-id$/,
+            );
+        }
+        expect(await resolve(built.dep.restoreCommand)).toMatch(
+            /^docker -H ssh:\/\/deploy@example.com run --rm /,
+        );
+    });
+});
+
+describe("the restore gate", () => {
+    /**
+     * Runs `body` with the process's unhandled-rejection listeners (vitest's) swapped for one
+     * that records: a failed apply in a resource input is how the Pulumi CLI learns that the
+     * program failed, and what it prints.
+     */
+    async function unhandledDuring(body: () => Promise<void>): Promise<Error[]> {
+        const saved = process.listeners("unhandledRejection");
+        const seen: Error[] = [];
+        const record = (reason: unknown) => {
+            seen.push(reason instanceof Error ? reason : new Error(String(reason)));
+        };
+        process.removeAllListeners("unhandledRejection");
+        process.on("unhandledRejection", record);
+        try {
+            await body();
+        } finally {
+            process.removeListener("unhandledRejection", record);
+            for (const listener of saved) process.on("unhandledRejection", listener);
+        }
+        return seen;
+    }
+
+    it("stops the deploy before the sidecar and the app, naming the database and quoting the restore's log", async () => {
+        const seen = await unhandledDuring(async () => {
+            build("broken");
+            await settle();
+            await settle();
+        });
+        const names = resources.map((r) => r.name);
+        // The failing restore ran; neither the sidecar nor the app reached the engine.
+        expect(names).toContain("broken-restore-0");
+        expect(names).not.toContain("broken-litestream");
+        expect(names).not.toContain("broken-app");
+        const messages = seen.map((e) => e.message);
+        const expected = [
+            "Restoring database /app/data/meds.db failed: container broken-restore-0 exited with code 1. Its log ends with:",
+            "  Error: get v0.3.x time bounds: s3: list generations: operation error S3: ListObjectsV2, https response error StatusCode: 403, api error SignatureDoesNotMatch",
+            "The Litestream sidecar and the app were not started, so nothing overwrites the backup.",
+            "`pulumi up --replace 'urn:pulumi:test::litestream-backup::test:index:Parent$docker:index/container:Container::broken-restore-0'`",
+        ];
+        for (const property of ["image"]) {
+            const failures = messages.filter((m) => m.includes(`"${property}"`));
+            // One for the sidecar, one for the app.
+            expect(failures.length, messages.join("\n---\n")).toBeGreaterThanOrEqual(2);
+            for (const message of failures) {
+                for (const part of expected) expect(message).toContain(part);
+            }
+        }
+    });
+});
