@@ -1,0 +1,186 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LitestreamBackupArgs, StorageProvider } from "./args";
+import { createDeployment } from "./docker/deployment";
+import { createDockerHost } from "./docker/host";
+import { CONTROL_SOCKET_PATH } from "./docker/paths";
+import { renderLitestreamConfig } from "./litestream/config";
+import { resolveDatabases } from "./litestream/databases";
+import { resolveTiming } from "./litestream/timing";
+import { createStorage } from "./storage";
+import { ReplicaTarget } from "./storage/target";
+import {
+    accountIdProblem,
+    bucketNameProblem,
+    defaultBucketName,
+    dockerHostProblem,
+    endpointProblem,
+    pinnedImageProblem,
+    validateArgs,
+} from "./validate";
+import { LITESTREAM_IMAGE } from "./versions";
+import { checkedWhenKnown } from "./when-known";
+
+/** The component's type token. */
+export const LITESTREAM_BACKUP_TYPE = "litestream-backup:index:LitestreamBackup";
+
+/**
+ * Throws one error listing every broken rule; the Pulumi CLI shows each against its field.
+ * Runs before the component registers, so bad input creates nothing at all.
+ */
+function assertValid(name: string, args: LitestreamBackupArgs): void {
+    const issues = validateArgs(name, args);
+    if (issues.length === 1) {
+        throw new pulumi.InputPropertyError(issues[0]);
+    }
+    if (issues.length > 1) {
+        throw new pulumi.InputPropertiesError({
+            message: `LitestreamBackup "${name}" has ${issues.length} invalid inputs:\n${issues.map((i) => `- ${i.reason}`).join("\n")}`,
+            errors: issues,
+        });
+    }
+}
+
+/**
+ * Continuous off-site backup of an app's SQLite databases with a Litestream sidecar: the
+ * bucket and a credential scoped to it, the app and sidecar containers on a Docker host,
+ * and a restore of missing databases before the app starts.
+ */
+export class LitestreamBackup extends pulumi.ComponentResource {
+    /** Name of the bucket holding the replicas. */
+    public readonly bucketName: pulumi.Output<string>;
+    /** S3 API endpoint of the bucket, as the containers reach it. */
+    public readonly endpoint: pulumi.Output<string>;
+    /** Region used to sign requests (`auto` for R2). */
+    public readonly region: pulumi.Output<string>;
+    /** One `s3://bucket/path/<db>` URL a database, in the order of `app.databases`. */
+    public readonly replicaUrls: pulumi.Output<string[]>;
+    /** Access key id of the bucket-scoped credential (secret). */
+    public readonly accessKeyId: pulumi.Output<string>;
+    /** Secret access key of the bucket-scoped credential (secret). */
+    public readonly secretAccessKey: pulumi.Output<string>;
+    /** The rendered Litestream config; it holds no credential. */
+    public readonly litestreamConfig: pulumi.Output<string>;
+    /** Container name of the app. */
+    public readonly appContainerName: pulumi.Output<string>;
+    /** Container name of the Litestream sidecar. */
+    public readonly litestreamContainerName: pulumi.Output<string>;
+    /** Name of the Docker volume holding the databases. */
+    public readonly volumeName: pulumi.Output<string>;
+    /** A command that restores a database by hand, optionally to a point in time. */
+    public readonly restoreCommand: pulumi.Output<string>;
+
+    constructor(name: string, args: LitestreamBackupArgs, opts?: pulumi.ComponentResourceOptions) {
+        assertValid(name, args);
+        super(LITESTREAM_BACKUP_TYPE, name, {}, opts);
+
+        const storageArgs = args.storage;
+        const provider = storageArgs.provider;
+        const path = storageArgs.path ?? name;
+        const timing = resolveTiming(args.replication);
+        const appendOnly = storageArgs.appendOnly ?? false;
+        const databases = resolveDatabases(args.app.dataDir, args.app.databases, path);
+        const bucketName = checkedWhenKnown(
+            storageArgs.bucketName ?? defaultBucketName(name, pulumi.getStack()),
+            "storage.bucketName",
+            (value) => bucketNameProblem(provider, value),
+        );
+        const storage = {
+            ...storageArgs,
+            accountId:
+                storageArgs.accountId === undefined
+                    ? undefined
+                    : checkedWhenKnown(
+                          storageArgs.accountId,
+                          "storage.accountId",
+                          accountIdProblem,
+                      ),
+            endpoint:
+                storageArgs.endpoint === undefined
+                    ? undefined
+                    : checkedWhenKnown(storageArgs.endpoint, "storage.endpoint", endpointProblem),
+        };
+        const dockerArgs = args.docker && {
+            ...args.docker,
+            host:
+                args.docker.host === undefined
+                    ? undefined
+                    : checkedWhenKnown(args.docker.host, "docker.host", dockerHostProblem),
+        };
+
+        const dockerHost = createDockerHost(name, dockerArgs, this);
+        const target: ReplicaTarget = createStorage({
+            name,
+            args: storage,
+            bucketName,
+            path,
+            timing,
+            appendOnly,
+            retainOnDelete: storageArgs.retainOnDelete ?? provider !== StorageProvider.Local,
+            dockerHost,
+            parent: this,
+        });
+
+        const litestreamConfig = pulumi
+            .all([target.bucket, target.endpoint, target.region])
+            .apply(([bucket, endpoint, region]) =>
+                renderLitestreamConfig({
+                    target: {
+                        bucket,
+                        endpoint: target.endpointInConfig ? endpoint : undefined,
+                        region,
+                    },
+                    databases,
+                    timing,
+                    retentionEnabled: !appendOnly,
+                    metricsPort: args.litestream?.metricsPort,
+                    socketPath: CONTROL_SOCKET_PATH,
+                }),
+            );
+
+        const deployment = createDeployment({
+            name,
+            app: {
+                ...args.app,
+                image: checkedWhenKnown(args.app.image, "app.image", (value) =>
+                    pinnedImageProblem("app.image", value),
+                ),
+            },
+            appName: args.app.name ?? name,
+            databases,
+            autoRestore: args.autoRestore ?? true,
+            litestreamImage: args.litestream?.image ?? LITESTREAM_IMAGE,
+            metricsPort: args.litestream?.metricsPort,
+            config: litestreamConfig,
+            target,
+            dockerHost,
+            parent: this,
+        });
+
+        this.bucketName = target.bucket;
+        this.endpoint = target.endpoint;
+        this.region = target.region;
+        this.replicaUrls = target.bucket.apply((bucket) =>
+            databases.map((db) => `s3://${bucket}/${db.replicaPath}`),
+        );
+        this.accessKeyId = pulumi.secret(target.accessKeyId);
+        this.secretAccessKey = pulumi.secret(target.secretAccessKey);
+        this.litestreamConfig = litestreamConfig;
+        this.appContainerName = deployment.appContainer.name;
+        this.litestreamContainerName = deployment.litestreamContainer.name;
+        this.volumeName = deployment.volume.name;
+        this.restoreCommand = deployment.restoreCommand;
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            endpoint: this.endpoint,
+            region: this.region,
+            replicaUrls: this.replicaUrls,
+            accessKeyId: this.accessKeyId,
+            secretAccessKey: this.secretAccessKey,
+            litestreamConfig: this.litestreamConfig,
+            appContainerName: this.appContainerName,
+            litestreamContainerName: this.litestreamContainerName,
+            volumeName: this.volumeName,
+            restoreCommand: this.restoreCommand,
+        });
+    }
+}
