@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm test: every test, against the real dependencies. Installs what the real tests need
+# first (Litestream and the S3 server built from source, the Docker engine, local
+# images); each step is quick when already done. Extra arguments go to vitest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+bash scripts/images.sh
+exec npx vitest run "$@"
