@@ -105,17 +105,49 @@ describe("LitestreamBackup", () => {
     });
 
     it("checks an input that is known only later, once it is known", async () => {
-        const { checkedWhenKnown } = await import("../../components/when-known");
+        const { checkedWhenKnown, ensureValid } = await import("../../components/when-known");
         const { bucketNameProblem } = await import("../../components/validate");
         const check = (value: string) => bucketNameProblem(lib.StorageProvider.R2, value);
-        const bad = checkedWhenKnown(pulumi.output("Not_A_Bucket"), "storage.bucketName", check);
-        const error = await settled(bad).catch((e: unknown) => e);
+        // The check that runs inside the output's apply: a broken rule names the field.
+        let error: unknown;
+        try {
+            ensureValid("Not_A_Bucket", "storage.bucketName", check);
+        } catch (e) {
+            error = e;
+        }
         expect(pulumi.InputPropertyError.isInstance(error)).toBe(true);
         expect((error as pulumi.InputPropertyError).propertyPath).toBe("storage.bucketName");
         expect((error as pulumi.InputPropertyError).reason).toBe(
             "`storage.bucketName` `Not_A_Bucket` has uppercase letters: use lowercase letters only.",
         );
-        const good = checkedWhenKnown(pulumi.output("meds-backups"), "storage.bucketName", check);
-        expect(await settled(good)).toBe("meds-backups");
+        // Wired into an output: a value known only later is checked when it arrives. Every
+        // internal promise of the output carries the rejection, so each is awaited here.
+        const lateBad = checkedWhenKnown(
+            pulumi.output(new Promise<string>((r) => setTimeout(() => r("Not_A_Bucket"), 20))),
+            "storage.bucketName",
+            check,
+        ) as unknown as {
+            promise(): Promise<string>;
+            isKnown: Promise<boolean>;
+            isSecret: Promise<boolean>;
+            allResources?: () => Promise<unknown>;
+        };
+        const outcomes = await Promise.allSettled([
+            lateBad.promise(),
+            lateBad.isKnown,
+            lateBad.isSecret,
+            lateBad.allResources?.() ?? Promise.resolve(),
+        ]);
+        expect(outcomes[0]).toMatchObject({
+            status: "rejected",
+            reason: { propertyPath: "storage.bucketName" },
+        });
+        // A value that is only known later flows through unchanged once it passes.
+        const late = pulumi.output(
+            new Promise<string>((r) => setTimeout(() => r("meds-backups"), 20)),
+        );
+        expect(await settled(checkedWhenKnown(late, "storage.bucketName", check))).toBe(
+            "meds-backups",
+        );
     });
 });
