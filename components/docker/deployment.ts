@@ -16,7 +16,7 @@
  *
  * Users: Litestream runs as root (uid 0) in the sidecar and the restore containers, set
  * explicitly. Restored files are owned by root with mode 0644, in a root-owned directory, so the
- * app must run as root too (docs/deployment.md, "File ownership").
+ * app must run as root too (README, "File ownership").
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";

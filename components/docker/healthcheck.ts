@@ -3,7 +3,7 @@
  * POSIX `sh` script and the Docker health check settings that run it.
  *
  * Why this check (measured with litestream v0.5.16 against versitygw v1.8.0, see
- * docs/deployment.md): `litestream status` reads local state only and exits 0 with wrong
+ * README, "The sidecar's health check"): `litestream status` reads local state only and exits 0 with wrong
  * credentials and with an unreachable endpoint, so it cannot be the check. Litestream itself
  * records the time of its last successful replica sync (the value behind its `heartbeat-url`),
  * and from 0.5.13 on it records it on every sync interval even when the database is idle. The

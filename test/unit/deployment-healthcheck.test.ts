@@ -1,7 +1,7 @@
 /**
  * The sidecar's health check script: its thresholds from the rendered config, its text, and
  * its verdicts, run under the real `sh` with a stand-in `litestream` on the PATH that answers
- * as Litestream 0.5.16 does (the real binary's answers are in docs/deployment.md).
+ * as Litestream 0.5.16 does (the real binary's answers are in the README, "The sidecar's health check").
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
