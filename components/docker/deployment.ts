@@ -122,11 +122,12 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
           })
         : undefined;
     const restoreContainers = gate?.containers ?? [];
-    // An image that resolves only after every restore exited 0 (and throws otherwise).
-    const afterGate = (image: pulumi.Input<string>): pulumi.Output<string> =>
+    // The sidecar's image resolves only after every restore exited 0 (and throws otherwise),
+    // so a failed restore fails the sidecar's creation and with it the deploy.
+    const sidecarImage =
         gate === undefined
-            ? pulumi.output(image)
-            : pulumi.all([gate.passed, image]).apply(([, value]) => value);
+            ? pulumi.output(ctx.litestreamImage)
+            : pulumi.all([gate.passed, ctx.litestreamImage]).apply(([, value]) => value);
 
     const healthcheckScript = ctx.config.apply((config) =>
         renderHealthcheckScript(healthcheckDatabases(config, ctx.databases)),
@@ -135,7 +136,7 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
         `${ctx.name}-litestream`,
         {
             name: names.litestream,
-            image: afterGate(ctx.litestreamImage),
+            image: sidecarImage,
             command: ["replicate", "-config", CONFIG_PATH],
             uploads: [
                 { file: CONFIG_PATH, content: ctx.config },
@@ -160,6 +161,9 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
             ...opts,
             dependsOn: [...ctx.target.ready, ...restoreContainers],
             deleteBeforeReplace: true,
+            // The provider updates only `restart` and `mustRun` in place: without this a new
+            // health check would never reach a running sidecar.
+            replaceOnChanges: ["healthcheck"],
         },
     );
 
@@ -167,7 +171,7 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
         `${ctx.name}-app`,
         {
             name: names.app,
-            image: afterGate(ctx.app.image),
+            image: ctx.app.image,
             command: ctx.app.command,
             envs: appEnvs(ctx.app.envs),
             ports: (ctx.app.ports ?? []).map((p) => ({
@@ -182,8 +186,10 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
         },
         {
             ...opts,
-            // Explicit, besides the image: created only after every restore and a healthy
-            // sidecar.
+            // Created only after every restore and a healthy sidecar (whose creation fails when
+            // a restore failed). Plain dependencies, not inputs built from their outputs: a
+            // replaced restore container or sidecar (a new credential, say) must not take the
+            // running app down with it.
             dependsOn: [...restoreContainers, litestreamContainer],
             deleteBeforeReplace: true,
         },

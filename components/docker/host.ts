@@ -36,7 +36,9 @@ export function createDockerHost(
     const network = new docker.Network(
         `${name}-network`,
         { name: `${name}-network`, driver: "bridge", labels },
-        { parent, provider },
+        // Docker allows two networks of one name, and containers then cannot join either:
+        // the old network must go before its replacement.
+        { parent, provider, deleteBeforeReplace: true },
     );
     return { provider, network, labels };
 }

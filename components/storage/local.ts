@@ -78,7 +78,9 @@ export function localStorage(ctx: StorageContext): ReplicaTarget {
     const volume = new docker.Volume(
         `${name}-s3-data`,
         { name: `${name}-s3-data`, labels },
-        { parent, provider, retainOnDelete: ctx.retainOnDelete },
+        // Creating a volume under an existing name returns the existing one: the old volume
+        // must go before its replacement.
+        { parent, provider, retainOnDelete: ctx.retainOnDelete, deleteBeforeReplace: true },
     );
 
     const containerName = `${name}-s3`;
