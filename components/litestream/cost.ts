@@ -281,13 +281,13 @@ export function requestRates(input: CostModelInput): RequestRates {
     add(rate, { ListObjectsV2: retentionRuns * (pages1 + 1) });
     if (written && retentionEnabled) {
         if (frequent) {
-            // A run deletes when a file aged past five minutes since the previous run: always
-            // for the 15 s ticker; for the run after an L1 compaction, when an upload fell in the
-            // gap since the last ticker run (uniform in 0..15 s).
-            const afterCompaction = 1 - 1 / (2 * T.l0RetentionCheckIntervalSeconds * u);
-            add(rate, {
-                DeleteObjects: 1 / T.l0RetentionCheckIntervalSeconds + a1 * afterCompaction,
-            });
+            // A run deletes when an upload fell in the gap since the previous run (shifted by
+            // the five minutes). Each 30 s holds three runs: after the L1 compaction at the
+            // boundary and at the 15 s ticks m and m + 15 (m uniform in 0..15), so the gaps are
+            // m, 15 and 15 - m, and a gap of L holds an upload with probability min(1, L u).
+            const check = T.l0RetentionCheckIntervalSeconds;
+            const shortGap = 1 - 1 / (2 * check * u); // E[min(1, m u)], m uniform in 0..15
+            add(rate, { DeleteObjects: (Math.min(1, check * u) + 2 * shortGap) / I1 });
         } else {
             // One run a burst deletes it, reading and deleting it in pages of 1,000.
             add(rate, {
@@ -377,6 +377,9 @@ export interface WindowEstimate {
     l0FilesUploaded: number;
 }
 
+/** How much later than its tick an upload's LastModified is: a tie-break, not a latency. */
+const UPLOAD_SETTLES_SECONDS = 0.001;
+
 interface LtxFile {
     min: number;
     max: number;
@@ -455,7 +458,9 @@ export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEst
     };
     const upload = (t: number) => {
         for (const id of pending) {
-            remote[0].push({ min: id, max: id, at: t });
+            // An upload completes after the tick that started it: its LastModified is later
+            // than any other timer firing at that same instant.
+            remote[0].push({ min: id, max: id, at: t + UPLOAD_SETTLES_SECONDS });
             count(t, { PutObject: 1 });
             if (t > run.fromSeconds && t <= run.toSeconds) uploaded++;
         }
