@@ -113,3 +113,49 @@ export async function settle(): Promise<void> {
 export function settled<T>(output: pulumi.Output<T>): Promise<T> {
     return (output as unknown as { promise(): Promise<T> }).promise();
 }
+
+/** A child as the parent's `transformations` saw it: name, input properties and options. */
+export interface RecordedChild {
+    type: string;
+    name: string;
+    resource: pulumi.Resource;
+    props: Record<string, unknown>;
+    opts: pulumi.CustomResourceOptions;
+}
+
+/**
+ * A component to parent the children under test. Its `transformations` option records each
+ * child's resource options, which the mocks never see (`dependsOn`, `retainOnDelete`,
+ * `deleteBeforeReplace`, ...).
+ */
+export function recordingParent(name: string): {
+    parent: pulumi.ComponentResource;
+    children: RecordedChild[];
+    /** Options of each child, by resource name. */
+    opts: Map<string, pulumi.CustomResourceOptions>;
+} {
+    const children: RecordedChild[] = [];
+    const opts = new Map<string, pulumi.CustomResourceOptions>();
+    const parent = new pulumi.ComponentResource(
+        "test:index:Parent",
+        name,
+        {},
+        {
+            transformations: [
+                (a) => {
+                    const child = {
+                        type: a.type,
+                        name: a.name,
+                        resource: a.resource,
+                        props: a.props as Record<string, unknown>,
+                        opts: a.opts as pulumi.CustomResourceOptions,
+                    };
+                    children.push(child);
+                    opts.set(a.name, child.opts);
+                    return undefined;
+                },
+            ],
+        },
+    );
+    return { parent, children, opts };
+}

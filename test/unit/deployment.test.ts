@@ -16,6 +16,8 @@ import {
     resolve,
     settle,
     unwrapSecrets,
+    recordingParent,
+    RecordedChild,
 } from "../support/mocks";
 
 const KEY_ID = "AKIAEXAMPLEKEYID0001";
@@ -66,20 +68,11 @@ class FakeBucket extends pulumi.CustomResource {
     }
 }
 
-/** A child resource as the parent's transformation saw it. */
-interface Child {
-    type: string;
-    name: string;
-    resource: pulumi.Resource;
-    props: Record<string, unknown>;
-    opts: pulumi.CustomResourceOptions;
-}
-
 interface Built {
     ctx: DeploymentContext;
     dep: Deployment;
     parent: pulumi.ComponentResource;
-    children: Child[];
+    children: RecordedChild[];
     ready: pulumi.CustomResource;
 }
 
@@ -91,26 +84,7 @@ interface BuildOptions {
 }
 
 function build(name: string, options: BuildOptions = {}): Built {
-    const children: Child[] = [];
-    const parent = new pulumi.ComponentResource(
-        "test:index:Parent",
-        `${name}-parent`,
-        {},
-        {
-            transformations: [
-                (args) => {
-                    children.push({
-                        type: args.type,
-                        name: args.name,
-                        resource: args.resource,
-                        props: args.props as Record<string, unknown>,
-                        opts: args.opts as pulumi.CustomResourceOptions,
-                    });
-                    return undefined;
-                },
-            ],
-        },
-    );
+    const { parent, children } = recordingParent(`${name}-parent`);
     const ready = new FakeBucket(`${name}-bucket`, parent);
     const databases = databasesLib.resolveDatabases(
         "/app/data",
@@ -169,7 +143,7 @@ function registered(name: string): Registered {
     return found;
 }
 
-function dependsOn(children: Child[], name: string): unknown[] {
+function dependsOn(children: RecordedChild[], name: string): unknown[] {
     const child = children.find((c) => c.name === name);
     if (!child) throw new Error(`${name} is not a child`);
     const deps = child.opts.dependsOn;

@@ -15,6 +15,7 @@ import {
     resolve,
     settle,
     unwrapSecrets,
+    recordingParent,
 } from "../support/mocks";
 
 const ACCESS_KEY = "AKLOCAL0123456789ABC";
@@ -57,27 +58,14 @@ interface Built {
 function context(
     name: string,
     storage: Partial<StorageArgs>,
-    opts: Map<string, pulumi.CustomResourceOptions>,
-): StorageContext {
-    const parent = new pulumi.ComponentResource(
-        "test:index:Parent",
-        name,
-        {},
-        {
-            transformations: [
-                (a) => {
-                    opts.set(a.name, a.opts);
-                    return undefined;
-                },
-            ],
-        },
-    );
+): { ctx: StorageContext; opts: Map<string, pulumi.CustomResourceOptions> } {
+    const { parent, opts } = recordingParent(name);
     const args: StorageArgs = {
         provider: "local" as StorageArgs["provider"],
         bucketName: "meds-dev",
         ...storage,
     };
-    return {
+    const ctx: StorageContext = {
         name,
         args,
         bucketName: pulumi.output(args.bucketName as string),
@@ -88,12 +76,12 @@ function context(
         dockerHost: host.createDockerHost(name, undefined, parent),
         parent,
     };
+    return { ctx, opts };
 }
 
 /** Calls `localStorage` under a fresh parent; `name` must be unique in this file. */
 async function build(name: string, storage: Partial<StorageArgs> = {}): Promise<Built> {
-    const opts = new Map<string, pulumi.CustomResourceOptions>();
-    const ctx = context(name, storage, opts);
+    const { ctx, opts } = context(name, storage);
     const target = local.localStorage(ctx);
     await resolve(pulumi.all([target.endpoint, target.secretAccessKey]));
     await settle();
@@ -244,8 +232,7 @@ describe("localStorage options", () => {
     });
 
     it("refuses appendOnly before creating anything", async () => {
-        const opts = new Map<string, pulumi.CustomResourceOptions>();
-        const ctx = context("appendonly", { appendOnly: true }, opts);
+        const { ctx } = context("appendonly", { appendOnly: true });
         await settle();
         const before = resources.length;
         let error: unknown;

@@ -16,6 +16,7 @@ import {
     resolve,
     settle,
     unwrapSecrets,
+    recordingParent,
 } from "../support/mocks";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -78,20 +79,7 @@ interface Built {
 
 /** Calls `r2Storage` under a fresh parent; `name` must be unique in this file. */
 async function build(name: string, storage: Partial<StorageArgs> = {}): Promise<Built> {
-    const opts = new Map<string, pulumi.CustomResourceOptions>();
-    const parent = new pulumi.ComponentResource(
-        "test:index:Parent",
-        name,
-        {},
-        {
-            transformations: [
-                (a) => {
-                    opts.set(a.name, a.opts);
-                    return undefined;
-                },
-            ],
-        },
-    );
+    const { parent, opts } = recordingParent(name);
     const args: StorageArgs = {
         provider: "r2" as StorageArgs["provider"],
         accountId: ACCOUNT,

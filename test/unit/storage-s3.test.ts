@@ -16,6 +16,7 @@ import {
     resolve,
     settle,
     unwrapSecrets,
+    recordingParent,
 } from "../support/mocks";
 
 const PROVIDER_REGION = "eu-west-1";
@@ -89,20 +90,7 @@ async function build(
     storage: Partial<StorageArgs> = {},
     preset?: ReplicationPreset,
 ): Promise<Built> {
-    const opts = new Map<string, pulumi.CustomResourceOptions>();
-    const parent = new pulumi.ComponentResource(
-        "test:index:Parent",
-        name,
-        {},
-        {
-            transformations: [
-                (a) => {
-                    opts.set(a.name, a.opts);
-                    return undefined;
-                },
-            ],
-        },
-    );
+    const { parent, opts } = recordingParent(name);
     const args: StorageArgs = {
         provider: "s3" as StorageArgs["provider"],
         bucketName: "meds-backups-prod",
