@@ -166,48 +166,13 @@ ensure_base() {
 }
 
 # --- binaries from scripts/deps.sh -----------------------------------------------------------
-# Is a `bash .../scripts/deps.sh` of this repo running (not one of our own ancestors)?
-deps_running() {
-  local pid p ancestors=" " cmd
-  p=$$
-  while [[ -n "$p" && "$p" != 0 && "$p" != 1 ]]; do
-    ancestors+="$p "
-    p="$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null || true)"
-  done
-  for pid in $(pgrep -f 'scripts/deps\.sh' 2>/dev/null || true); do
-    [[ "$ancestors" == *" $pid "* ]] && continue
-    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-    [[ "$cmd" =~ ^[^\ ]*bash\ [^\ ]*scripts/deps\.sh\ ?$ ]] || continue
-    # Same repo? (relative path: compare the process's working directory)
-    if [[ "$cmd" == *" $ROOT/scripts/deps.sh"* ]] ||
-      [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$ROOT" ]]; then
-      return 0
-    fi
-  done
-  return 1
-}
 ensure_binaries() {
-  local want=("$BIN/litestream" "$BIN/versitygw") f
-  missing() { for f in "${want[@]}"; do [[ -x "$f" ]] || return 0; done; return 1; }
-  # Someone else may be running deps.sh right now (Go builds take minutes): wait for it.
-  local waited=0
-  while deps_running && ((waited < 1200)); do
-    ((waited == 0)) && log "scripts/deps.sh is running elsewhere; waiting for it (up to 20 min)"
-    sleep 30
-    waited=$((waited + 30))
+  local f
+  # Idempotent and quick when done: skips binaries that already report the wanted versions.
+  bash "$ROOT/scripts/deps.sh" >&2 || fail "scripts/deps.sh failed"
+  for f in "$BIN/litestream" "$BIN/versitygw"; do
+    [[ -x "$f" ]] || fail "$f is missing (run: npm run deps)"
   done
-  if [[ -f "$ROOT/scripts/deps.sh" ]]; then
-    # Idempotent: skips binaries that already report the wanted versions.
-    bash "$ROOT/scripts/deps.sh" >&2 || fail "scripts/deps.sh failed"
-  else
-    waited=0
-    while missing && ((waited < 1200)); do
-      ((waited == 0)) && log "waiting for ${want[*]} (scripts/deps.sh is not there yet; up to 20 min)"
-      sleep 30
-      waited=$((waited + 30))
-    done
-  fi
-  for f in "${want[@]}"; do [[ -x "$f" ]] || fail "$f is missing (run: npm run deps)"; done
 }
 
 # --- derived images --------------------------------------------------------------------------
