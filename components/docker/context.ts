@@ -2,7 +2,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppArgs } from "../args";
 import { DatabaseReplica } from "../litestream/databases";
-import { DockerHost, ReplicaTarget } from "../storage/target";
+import { ReplicaTarget } from "../storage/target";
+import { DockerHost } from "./host";
 
 /** Everything the Docker deployment is built from; all of it validated and resolved. */
 export interface DeploymentContext {

@@ -1,7 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { DockerArgs } from "../args";
-import { DockerHost } from "../storage/target";
+
+/** The Docker host's shared pieces: what the deployment and the `local` storage server run on. */
+export interface DockerHost {
+    provider: docker.Provider;
+    network: docker.Network;
+    /** Labels every Docker object of the component carries. */
+    labels: { label: string; value: string }[];
+}
 
 /** Label keys every Docker object of the component carries, so it can be found and cleaned. */
 export const LABEL_COMPONENT = "litestream-backup.component";

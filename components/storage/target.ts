@@ -1,6 +1,6 @@
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StorageArgs } from "../args";
+import type { DockerHost } from "../docker/host";
 import { Timing } from "../litestream/timing";
 
 /**
@@ -28,14 +28,6 @@ export interface ReplicaTarget {
     endpointInConfig: boolean;
     /** Resources that must exist before Litestream first talks to the bucket. */
     ready: pulumi.Resource[];
-}
-
-/** The Docker host's shared pieces, for storage that runs on it (the `local` server). */
-export interface DockerHost {
-    provider: docker.Provider;
-    network: docker.Network;
-    /** Labels every Docker object of the component carries. */
-    labels: { label: string; value: string }[];
 }
 
 /** Everything a storage provider gets: validated args and the resolved names. */
