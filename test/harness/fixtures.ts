@@ -9,6 +9,7 @@
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import type { LitestreamBackupArgs } from "../../components";
+import { afterAll } from "vitest";
 import { ContainerInfo, docker, DockerHarness, dockerRaw } from "./harness";
 import { TEST_LABEL } from "./mapping";
 import { untar } from "./tar";
@@ -25,6 +26,19 @@ export const SYNC_INTERVAL = "1s";
 export const SYNC_INTERVAL_S = 1;
 
 /** A component name unique to this run: `<prefix>-<6 hex>` (all Docker names derive from it). */
+/**
+ * The harness of one test file: made when the file loads, and after its tests it removes
+ * everything it created on the engine (also done on exit and on SIGINT/SIGTERM).
+ */
+export function useDockerHarness(): DockerHarness {
+    const harness = new DockerHarness();
+    afterAll(async () => {
+        await harness.cleanup();
+        harness.dispose();
+    });
+    return harness;
+}
+
 export function uniqueName(prefix: string): string {
     return `${prefix}-${randomBytes(3).toString("hex")}`;
 }

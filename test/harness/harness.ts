@@ -582,23 +582,7 @@ export class DockerHarness {
         const created = await this.engine.call<{ Id: string }>("POST", "/networks/create", {
             json: plan.body,
         });
-        this.state.set(key, {
-            type: NETWORK,
-            dockerId: created.Id,
-            dockerName: plan.name,
-            replaceHash: inputsHash,
-            fullHash: inputsHash,
-            computed: {},
-            propertyDeps: await run.propertyDeps(key),
-        });
-        run.event(key, "create", plan.name);
-        await this.options.onCreated?.({
-            type: NETWORK,
-            name: a.name,
-            dockerName: plan.name,
-            id: created.Id,
-        });
-        return { id: created.Id, state: { ...a.inputs, name: plan.name } };
+        return this.created(run, key, a, NETWORK, created.Id, plan.name, inputsHash);
     }
 
     private async volume(
@@ -630,23 +614,31 @@ export class DockerHarness {
         }
         // The provider's id of a volume is its name.
         await this.engine.call("POST", "/volumes/create", { json: plan.body });
+        return this.created(run, key, a, VOLUME, plan.name, plan.name, inputsHash);
+    }
+
+    /** Records a network or volume just created on the engine and answers the mock. */
+    private async created(
+        run: Run,
+        key: string,
+        a: pulumi.runtime.MockResourceArgs,
+        type: typeof NETWORK | typeof VOLUME,
+        dockerId: string,
+        dockerName: string,
+        inputsHash: string,
+    ) {
         this.state.set(key, {
-            type: VOLUME,
-            dockerId: plan.name,
-            dockerName: plan.name,
+            type,
+            dockerId,
+            dockerName,
             replaceHash: inputsHash,
             fullHash: inputsHash,
             computed: {},
             propertyDeps: await run.propertyDeps(key),
         });
-        run.event(key, "create", plan.name);
-        await this.options.onCreated?.({
-            type: VOLUME,
-            name: a.name,
-            dockerName: plan.name,
-            id: plan.name,
-        });
-        return { id: plan.name, state: { ...a.inputs, name: plan.name } };
+        run.event(key, "create", dockerName);
+        await this.options.onCreated?.({ type, name: a.name, dockerName, id: dockerId });
+        return { id: dockerId, state: { ...a.inputs, name: dockerName } };
     }
 
     // ----- containers --------------------------------------------------------------------

@@ -41,7 +41,7 @@ describe("real data path: appendOnly", () => {
 
         const writer = await startWriter(db, { intervalMs: 40 });
         const litestream = world.host.startReplicate();
-        await litestream.waitForLine(/msg="ltx file uploaded".* db=ledger\.db /, 15_000);
+        await litestream.waitForUpload("ledger.db");
 
         // Every listing must contain every key seen before: nothing is ever removed.
         const seen = new Set<string>();

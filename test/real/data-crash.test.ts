@@ -41,7 +41,7 @@ describe("real data path: crash", () => {
         const [db] = world.dbs;
         const writer = await startWriter(db);
         const first = world.host.startReplicate();
-        await first.waitForLine(/msg="ltx file uploaded".* db=crash\.db /, 15_000);
+        await first.waitForUpload("crash.db");
         await sleep(3_000 + Math.floor(Math.random() * 1_000));
 
         const killAt = Date.now();
@@ -67,7 +67,7 @@ describe("real data path: crash", () => {
         // Down for two seconds while the app keeps writing, then back.
         await sleep(2_000);
         const second = world.host.startReplicate();
-        await second.waitForLine(/msg="ltx file uploaded".* db=crash\.db /, 15_000);
+        await second.waitForUpload("crash.db");
         await sleep(3_000);
         await writer.stop();
         const catchUp = await waitForReplica(world, db, writer.lastSeq, 15_000);

@@ -40,10 +40,7 @@ describe("real data path: first boot", () => {
         expect(filesIn(world.dataDir).filter((f) => f.startsWith("first.db"))).toEqual([]);
 
         const writer = await startWriter(db);
-        const uploaded = await litestream.waitForLine(
-            /msg="ltx file uploaded".* db=first\.db /,
-            15_000,
-        );
+        const uploaded = await litestream.waitForUpload("first.db");
         const objects = await world.s3.listObjects(world.bucket, `${replicaPath}/`);
         expect(objects.length).toBeGreaterThan(0);
         expect(objects.every((o) => o.key.endsWith(".ltx"))).toBe(true);

@@ -33,7 +33,7 @@ describe("real data path: storage outage", () => {
         const [db] = world.dbs;
         const writer = await startWriter(db);
         const litestream = world.host.startReplicate();
-        await litestream.waitForLine(/msg="ltx file uploaded".* db=outage\.db /, 15_000);
+        await litestream.waitForUpload("outage.db");
         await sleep(3_000 + Math.floor(Math.random() * 1_000));
 
         const outageStart = Date.now();

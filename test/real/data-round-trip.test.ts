@@ -4,6 +4,7 @@
  * `PRAGMA integrity_check`. While the writers run, restores at random moments measure the
  * loss window of steady replication.
  */
+import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { cleanupAll } from "../support/procs";
@@ -33,11 +34,7 @@ describe("real data path: round trip", () => {
         for (const w of writers) expect(w.journalMode).toBe("wal");
         const litestream = world.host.startReplicate();
         for (const db of world.dbs) {
-            const name = db.split("/").pop();
-            await litestream.waitForLine(
-                new RegExp(`msg="ltx file uploaded".* db=${name} `),
-                15_000,
-            );
+            await litestream.waitForUpload(path.basename(db));
         }
         const windows = await Promise.all(
             world.dbs.map((db, i) => sampleLossWindows(world, db, writers[i], 6)),

@@ -79,7 +79,7 @@ describe("real data path: volume loss", () => {
         // 1. Lost in the middle of writes.
         const writer = await startWriter(db);
         const litestream = world.host.startReplicate();
-        await litestream.waitForLine(/msg="ltx file uploaded".* db=volume\.db /, 15_000);
+        await litestream.waitForUpload("volume.db");
         await writer.waitForCommits(200);
         const release1 = holdOpen(db);
         await sleep(Math.floor(Math.random() * 1_000));

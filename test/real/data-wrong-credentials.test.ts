@@ -35,7 +35,7 @@ describe("real data path: wrong credentials", () => {
         // Control: the right credential, same config, same health check.
         const writer = await startWriter(db);
         const good = world.host.startReplicate(world.s3.root);
-        await good.waitForLine(/msg="ltx file uploaded".* db=app\.db /, 15_000);
+        await good.waitForUpload("app.db");
         await sleep(1_500);
         const healthy = await world.host.runHealthcheck(world.s3.root);
         expect(healthy.code, `health check with the right credential:\n${healthy.output}`).toBe(0);

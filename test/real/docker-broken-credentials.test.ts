@@ -22,7 +22,7 @@
  *    not sync never reached the replica.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
     DATA_DIR,
     DB_FILE,
@@ -40,21 +40,13 @@ import {
     uniqueName,
     waitFor,
     LITESTREAM_IMAGE,
+    useDockerHarness,
 } from "../harness/fixtures";
-import { docker, DockerHarness, HEALTHY_STATE_ERROR } from "../harness/harness";
+import { docker, HEALTHY_STATE_ERROR } from "../harness/harness";
 
 const CONTAINER = "docker:index/container:Container";
 
-let harness: DockerHarness;
-
-beforeAll(() => {
-    harness = new DockerHarness();
-});
-
-afterAll(async () => {
-    await harness.cleanup();
-    harness.dispose();
-});
+const harness = useDockerHarness();
 
 /** Shortens the sidecar's wait and start period (the only change made to the program). */
 function quickSidecarWait(sidecarName: string): pulumi.ResourceTransformation {

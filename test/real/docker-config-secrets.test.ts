@@ -5,7 +5,7 @@
  * in the environment of the Litestream containers (and, for `local`, of the S3 server, whose
  * root keys they are).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
     describeRun,
     inspectContainer,
@@ -13,22 +13,14 @@ import {
     readFileFromContainer,
     report,
     uniqueName,
+    useDockerHarness,
 } from "../harness/fixtures";
-import { docker, DockerHarness } from "../harness/harness";
+import { docker } from "../harness/harness";
 
 const CONFIG_PATH = "/etc/litestream.yml";
 const HEALTHCHECK_PATH = "/etc/litestream-healthcheck.sh";
 
-let harness: DockerHarness;
-
-beforeAll(() => {
-    harness = new DockerHarness();
-});
-
-afterAll(async () => {
-    await harness.cleanup();
-    harness.dispose();
-});
+const harness = useDockerHarness();
 
 describe("docker: the rendered config inside the sidecar", () => {
     it("is the component's litestreamConfig and holds no credential; no label does", async () => {

@@ -9,7 +9,7 @@
  * its database then holds exactly the rows written before the loss, minus at most one sync
  * interval of the newest ones, contiguous and identical (seq and write time) to the lost ones.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
     DB_PATH,
     describeRun,
@@ -23,24 +23,16 @@ import {
     timestampNs,
     uniqueName,
     waitFor,
+    useDockerHarness,
 } from "../harness/fixtures";
-import { docker, DockerHarness } from "../harness/harness";
+import { docker } from "../harness/harness";
 
 const CONTAINER = "docker:index/container:Container";
 
 /** Allowance over one sync interval for the upload and the kill. */
 const SLACK_S = 0.5;
 
-let harness: DockerHarness;
-
-beforeAll(() => {
-    harness = new DockerHarness();
-});
-
-afterAll(async () => {
-    await harness.cleanup();
-    harness.dispose();
-});
+const harness = useDockerHarness();
 
 describe("docker: disaster, local storage", () => {
     it("restores the lost volume before the app starts, with every row up to one sync interval before the loss", async () => {

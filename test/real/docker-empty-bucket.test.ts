@@ -5,7 +5,7 @@
  * turns healthy on a database that does not exist yet, the app starts with an empty database,
  * and replication begins: objects appear in the bucket.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
     DB_FILE,
     describeRun,
@@ -17,19 +17,11 @@ import {
     timestampNs,
     uniqueName,
     waitFor,
+    useDockerHarness,
 } from "../harness/fixtures";
-import { docker, DockerHarness } from "../harness/harness";
+import { docker } from "../harness/harness";
 
-let harness: DockerHarness;
-
-beforeAll(() => {
-    harness = new DockerHarness();
-});
-
-afterAll(async () => {
-    await harness.cleanup();
-    harness.dispose();
-});
+const harness = useDockerHarness();
 
 describe("docker: first deploy with an empty bucket (s3-compatible)", () => {
     it("passes the restore gate, starts the app on a new database and begins replicating", async () => {

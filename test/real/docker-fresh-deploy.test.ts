@@ -6,7 +6,7 @@
  * before the app), and the app. The app writes, Litestream replicates, and the objects appear
  * in the bucket, listed through the S3 API.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
     containerIp,
     DB_FILE,
@@ -19,22 +19,14 @@ import {
     timestampNs,
     uniqueName,
     waitFor,
+    useDockerHarness,
 } from "../harness/fixtures";
-import { docker, DockerHarness } from "../harness/harness";
+import { docker } from "../harness/harness";
 import { TEST_LABEL } from "../harness/mapping";
 
 const CONTAINER = "docker:index/container:Container";
 
-let harness: DockerHarness;
-
-beforeAll(() => {
-    harness = new DockerHarness();
-});
-
-afterAll(async () => {
-    await harness.cleanup();
-    harness.dispose();
-});
+const harness = useDockerHarness();
 
 describe("docker: fresh deploy, local storage", () => {
     it("starts the S3 server, the restore gate, a healthy sidecar and the app, and replicates", async () => {

@@ -88,6 +88,12 @@ export class Litestream {
         return this.proc.waitForLine(re, timeoutMs, after);
     }
 
+    /** Waits until Litestream logs an upload of the database with this file name. */
+    waitForUpload(dbFile: string, timeoutMs = 15_000): Promise<LogLine> {
+        const escaped = dbFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        return this.waitForLine(new RegExp(`msg="ltx file uploaded".* db=${escaped} `), timeoutMs);
+    }
+
     /** `kill -9`: no final sync, no cleanup. */
     kill9(): Promise<void> {
         return this.proc.kill9();
