@@ -25,7 +25,7 @@
 import * as docker from "@pulumi/docker";
 import { parse } from "yaml";
 import { DatabaseReplica } from "../litestream/databases";
-import { parseGoDuration, SECOND_NS } from "../litestream/duration";
+import { formatGoDuration, parseGoDuration, SECOND_NS } from "../litestream/duration";
 import { CONFIG_PATH, CONTROL_SOCKET_PATH, HEALTHCHECK_SCRIPT_PATH } from "./paths";
 import { shellQuote } from "./shell";
 
@@ -137,20 +137,24 @@ exit $healthy
 `;
 }
 
+/** Seconds before failed checks count against the sidecar (its first sync may be long). */
+const START_PERIOD_SECONDS = 300;
+
 /**
  * Docker health check settings of the sidecar: every 10 s, so `wait` sees the first successful
  * sync within about 10 s of the start. No `startInterval`: the Docker client library refuses it
  * below API 1.44 ("specify health-check start interval" requires API version 1.44), so a host
  * on Docker 20.10 to 24 (Debian 12's docker.io is 20.10) could not create the container.
+ * Durations are in Go's `Duration.String()` form, the form the provider reads back.
  */
 export function sidecarHealthcheck(databaseCount: number): docker.types.input.ContainerHealthcheck {
     const timeout = SOCKET_TIMEOUT_SECONDS + LIST_TIMEOUT_SECONDS * databaseCount + 5;
     return {
         tests: ["CMD", "/bin/sh", HEALTHCHECK_SCRIPT_PATH],
-        interval: "10s",
-        timeout: `${timeout}s`,
+        interval: formatGoDuration(10 * SECOND_NS),
+        timeout: formatGoDuration(timeout * SECOND_NS),
         retries: 3,
-        startPeriod: "5m",
+        startPeriod: formatGoDuration(START_PERIOD_SECONDS * SECOND_NS),
     };
 }
 

@@ -34,3 +34,35 @@ export function parseGoDuration(text: string): number | undefined {
 
 /** Nanoseconds in one second. */
 export const SECOND_NS = 1e9;
+
+/**
+ * Formats nanoseconds the way Go's `time.Duration.String()` does ("5m0s", "1h0m0s", "1.5s",
+ * "500ms"). The docker provider stores the health check durations it reads back from the
+ * engine in this form, so the component renders them the same way: any other spelling ("5m")
+ * shows as a change on every `pulumi preview` and, the health check being replace-only,
+ * replaces the container on every `pulumi up`.
+ */
+export function formatGoDuration(ns: number): string {
+    if (!Number.isSafeInteger(ns) || ns < 0) {
+        throw new RangeError(`${ns} is not a whole, non-negative number of nanoseconds`);
+    }
+    if (ns === 0) return "0s";
+    if (ns < 1e3) return `${ns}ns`;
+    if (ns < 1e6) return `${fraction(ns, 1e3)}µs`;
+    if (ns < SECOND_NS) return `${fraction(ns, 1e6)}ms`;
+    const hours = Math.floor(ns / 3600e9);
+    const minutes = Math.floor((ns % 3600e9) / 60e9);
+    const seconds = fraction(ns % 60e9, SECOND_NS);
+    return `${hours > 0 ? `${hours}h` : ""}${hours > 0 || minutes > 0 ? `${minutes}m` : ""}${seconds}s`;
+}
+
+/** `value / unit` with the fraction's trailing zeros dropped, in integer arithmetic. */
+function fraction(value: number, unit: number): string {
+    const whole = Math.floor(value / unit);
+    const rest = value % unit;
+    if (rest === 0) return `${whole}`;
+    const digits = String(rest)
+        .padStart(String(unit).length - 1, "0")
+        .replace(/0+$/, "");
+    return `${whole}.${digits}`;
+}

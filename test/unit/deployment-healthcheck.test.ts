@@ -68,7 +68,7 @@ describe("thresholds", () => {
             interval: "10s",
             timeout: "20s",
             retries: 3,
-            startPeriod: "5m",
+            startPeriod: "5m0s",
         });
         expect(sidecarHealthcheck(3).timeout).toBe("40s");
     });
