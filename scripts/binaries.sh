@@ -1,49 +1,32 @@
 #!/usr/bin/env bash
-# Installs the real test dependencies into .deps/ (git-ignored), executables in .deps/bin/:
+# Installs the real test dependencies, executables in .deps/bin/ (git-ignored):
 #   - litestream  at LITESTREAM_VERSION from components/versions.ts
 #   - versitygw   at VERSITYGW_VERSION  from components/versions.ts
-# Both are built from Go modules, static (CGO_ENABLED=0), with the Go caches kept in .deps/go,
-# so that repeated runs and CI on a fresh machine work. Idempotent: a binary that already
-# reports the wanted version is not rebuilt. Usage: `npm run deps` (works from any cwd).
+# Both are built from Go modules, static (CGO_ENABLED=0), with the Go caches in the per-user
+# cache (scripts/lib/common.sh), so that new clones and CI reuse them. Idempotent: a binary
+# that already reports the wanted version is not rebuilt. Run by `npm run deps` (scripts/deps.sh)
+# and by scripts/images.sh; works from any cwd.
 set -euo pipefail
 
-fail() { echo "deps: ERROR: $*" >&2; exit 1; }
-log() { echo "deps: $*"; }
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCRIPT_NAME=binaries
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$ROOT"
 
 VERSIONS_FILE="components/versions.ts"
 [[ -f "$VERSIONS_FILE" ]] || fail "$VERSIONS_FILE not found (repo root: $ROOT)"
-
-# Reads `export const NAME = "value";` from components/versions.ts (the single source of truth).
-read_version() {
-  local name="$1" value
-  value="$(sed -n -E "s/^[[:space:]]*export[[:space:]]+const[[:space:]]+${name}[[:space:]]*(:[^=]*)?=[[:space:]]*[\"']([^\"']+)[\"'].*/\2/p" "$VERSIONS_FILE" | head -n 1)"
-  [[ -n "$value" ]] || fail "could not read $name from $VERSIONS_FILE"
-  printf '%s' "$value"
-}
 
 LITESTREAM_VERSION="$(read_version LITESTREAM_VERSION)"   # e.g. 0.5.16 (no "v")
 LITESTREAM_VERSION="${LITESTREAM_VERSION#v}"
 VERSITYGW_VERSION="$(read_version VERSITYGW_VERSION)"     # e.g. v1.8.0
 VERSITYGW_VERSION="v${VERSITYGW_VERSION#v}"
 
-command -v go >/dev/null 2>&1 || fail "go is not installed (needed to build litestream and versitygw)"
+go_env
 
 DEPS="$ROOT/.deps"
 BIN="$DEPS/bin"
-mkdir -p "$BIN" "$DEPS/go"
-
-export GOPATH="$DEPS/go"
-export GOMODCACHE="$DEPS/go/mod"
-export GOCACHE="$DEPS/go/cache"
+mkdir -p "$BIN"
 export GOBIN="$BIN"
-export CGO_ENABLED=0
-# Module cache files are read-only by default, which makes `rm -rf .deps` fail; keep them writable.
-export GOFLAGS="${GOFLAGS:+$GOFLAGS }-modcacherw"
-# Use the local Go toolchain; do not download another one.
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
 log "repo root $ROOT, $(go version)"
 

@@ -5,7 +5,7 @@
 #   litestream-backup-test/litestream:<LITESTREAM_VERSION>   base + .deps/bin/litestream
 #   litestream-backup-test/versitygw:<VERSITYGW_VERSION>     base + .deps/bin/versitygw
 #   litestream-backup-test/app:1                base + test/images/app/writer.py
-# Versions come from components/versions.ts; binaries from scripts/deps.sh.
+# Versions come from components/versions.ts; binaries from scripts/binaries.sh.
 #
 # Idempotent: every image carries the label litestream-backup.inputs=<sha256 of its inputs>
 # (recipe, Dockerfile, files, parent image id); an image whose label matches is reused.
@@ -165,13 +165,13 @@ ensure_base() {
   note "$BASE_IMAGE" "built in $((SECONDS - t))s"
 }
 
-# --- binaries from scripts/deps.sh -----------------------------------------------------------
+# --- binaries from scripts/binaries.sh -----------------------------------------------------------
 ensure_binaries() {
   local f
   # Idempotent and quick when done: skips binaries that already report the wanted versions.
-  bash "$ROOT/scripts/deps.sh" >&2 || fail "scripts/deps.sh failed"
+  bash "$ROOT/scripts/binaries.sh" >&2 || fail "scripts/binaries.sh failed"
   for f in "$BIN/litestream" "$BIN/versitygw"; do
-    [[ -x "$f" ]] || fail "$f is missing (run: npm run deps)"
+    [[ -x "$f" ]] || fail "$f is missing (run: bash scripts/binaries.sh)"
   done
 }
 

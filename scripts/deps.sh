@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `npm run deps`: builds what the real and end-to-end tests run, all from Go modules, with the
+# Go caches in the per-user cache (scripts/lib/common.sh): Litestream and the S3 server
+# (scripts/binaries.sh, into .deps/bin), then the Pulumi toolchain (scripts/pulumi-toolchain.sh:
+# nothing to build when a `pulumi` is installed). Idempotent; quick when done.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/binaries.sh
+bash scripts/pulumi-toolchain.sh
