@@ -18,7 +18,11 @@
  * container to exit and records `exitCode`, but does not fail on a non-zero one. So the
  * sidecar's and the app's images are derived from every restore's exit code (plus explicit
  * `dependsOn`): a non-zero code throws, naming the database and quoting the restore's log,
- * and neither container is created.
+ * and neither container is created. A restore that left no exit code failed too: the provider
+ * records one for every container it ran to the end, so a missing one means the restore did not
+ * finish. The one exception is a mocked run (a unit test of a program that uses the component),
+ * where nothing runs and a mock that returns only the inputs records no exit code; an exit code
+ * the mock does return is judged as in a real run.
  *
  * `-if-replica-exists` turns only "no backup at this path" into exit 0 (first deploy). It
  * does not hide a failure to reach the replica: measured with v0.5.16 against versitygw, a
@@ -31,6 +35,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseReplica } from "../litestream/databases";
+import { isMockedRun } from "../mocked-run";
 import { CONFIG_PATH } from "./paths";
 import { shellQuote } from "./shell";
 
@@ -76,11 +81,25 @@ function logTail(logs: string | undefined): string {
 }
 
 /**
- * The error message for the failed restores, or undefined when every restore exited 0
- * (restored the database, found it present, or found no replica yet).
+ * Whether a restore failed: it exited with a non-zero code, or it left no exit code in a real
+ * run (fail closed: nothing recorded is no proof that the restore succeeded). In a mocked run
+ * (`mockedRun`) a missing exit code means only that the mock records none, since no container
+ * ran; a recorded code counts as in a real run.
  */
-export function restoreFailureMessage(outcomes: readonly RestoreOutcome[]): string | undefined {
-    const failed = outcomes.filter((o) => o.exitCode !== 0);
+export function restoreFailed(outcome: RestoreOutcome, mockedRun: boolean): boolean {
+    if (outcome.exitCode === undefined) return !mockedRun;
+    return outcome.exitCode !== 0;
+}
+
+/**
+ * The error message for the failed restores (see {@link restoreFailed}), or undefined when
+ * every restore exited 0 (restored the database, found it present, or found no replica yet).
+ */
+export function restoreFailureMessage(
+    outcomes: readonly RestoreOutcome[],
+    mockedRun: boolean,
+): string | undefined {
+    const failed = outcomes.filter((o) => restoreFailed(o, mockedRun));
     if (failed.length === 0) return undefined;
     const parts = failed.map(
         (o) =>
@@ -121,7 +140,8 @@ export interface RestoreGateArgs {
 export interface RestoreGate {
     containers: docker.Container[];
     /**
-     * Resolves (to true) once every restore exited 0; throws the restore error otherwise.
+     * Resolves (to true) once every restore exited 0 (or, in a mocked run, recorded no exit
+     * code); throws the restore error otherwise.
      * Anything built from it is created only after a successful restore.
      */
     passed: pulumi.Output<true>;
@@ -169,9 +189,10 @@ export function createRestoreGate(args: RestoreGateArgs): RestoreGate {
             })),
     );
     const passed = pulumi.all(outcomes).apply((all): true => {
-        const message = restoreFailureMessage(all);
+        const mockedRun = isMockedRun();
+        const message = restoreFailureMessage(all, mockedRun);
         if (message !== undefined) {
-            const failed = containers[all.findIndex((o) => o.exitCode !== 0)];
+            const failed = containers[all.findIndex((o) => restoreFailed(o, mockedRun))];
             throw new pulumi.ResourceError(message, failed, true);
         }
         return true;

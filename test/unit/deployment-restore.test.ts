@@ -8,6 +8,7 @@ import {
     renderRestoreCommand,
     replicaUrl,
     restoreCommandArgs,
+    restoreFailed,
     RestoreOutcome,
     restoreFailureMessage,
 } from "../../components/docker/restore";
@@ -45,32 +46,38 @@ describe("restoreCommandArgs", () => {
 describe("restoreFailureMessage", () => {
     it("lets the deploy go on when every restore exited 0 (restored, present, or no replica yet)", () => {
         expect(
-            restoreFailureMessage([
-                outcome({ logs: 'level=INFO msg="no matching backups found"\n' }),
-                outcome({
-                    database: "/app/data/b.db",
-                    logs: 'msg="database already exists, skipping"',
-                }),
-            ]),
+            restoreFailureMessage(
+                [
+                    outcome({ logs: 'level=INFO msg="no matching backups found"\n' }),
+                    outcome({
+                        database: "/app/data/b.db",
+                        logs: 'msg="database already exists, skipping"',
+                    }),
+                ],
+                false,
+            ),
         ).toBeUndefined();
-        expect(restoreFailureMessage([])).toBeUndefined();
+        expect(restoreFailureMessage([], false)).toBeUndefined();
     });
 
     it("names each failed database, quotes its log and says how to run it again", () => {
-        const message = restoreFailureMessage([
-            outcome({
-                exitCode: 1,
-                logs: "Error: decode database: decode page 1: read page header 0: decompress block: lz4: invalid source or destination buffer too short\n",
-            }),
-            outcome({
-                database: "/app/data/b.db",
-                containerName: "meds-restore-1",
-                urn: `${URN.slice(0, -1)}1`,
-                exitCode: undefined,
-                logs: undefined,
-            }),
-            outcome({ database: "/app/data/ok.db" }),
-        ]);
+        const message = restoreFailureMessage(
+            [
+                outcome({
+                    exitCode: 1,
+                    logs: "Error: decode database: decode page 1: read page header 0: decompress block: lz4: invalid source or destination buffer too short\n",
+                }),
+                outcome({
+                    database: "/app/data/b.db",
+                    containerName: "meds-restore-1",
+                    urn: `${URN.slice(0, -1)}1`,
+                    exitCode: undefined,
+                    logs: undefined,
+                }),
+                outcome({ database: "/app/data/ok.db" }),
+            ],
+            false,
+        );
         expect(message).toBe(
             [
                 "Restoring database /app/data/meds.db failed: container meds-restore-0 exited with code 1. Its log ends with:",
@@ -84,10 +91,41 @@ describe("restoreFailureMessage", () => {
         );
     });
 
+    it("fails closed in a real run: no recorded exit code is a failed restore", () => {
+        expect(restoreFailed(outcome({ exitCode: undefined }), false)).toBe(true);
+        expect(restoreFailed(outcome({ exitCode: 1 }), false)).toBe(true);
+        expect(restoreFailed(outcome({ exitCode: 0 }), false)).toBe(false);
+        expect(restoreFailureMessage([outcome({ exitCode: undefined })], false)).toContain(
+            "Restoring database /app/data/meds.db failed: container meds-restore-0 exited with no recorded exit code.",
+        );
+    });
+
+    it("in a mocked run, takes a missing exit code for a mock that records none, and still fails on a recorded one", () => {
+        expect(restoreFailed(outcome({ exitCode: undefined }), true)).toBe(false);
+        expect(restoreFailureMessage([outcome({ exitCode: undefined })], true)).toBeUndefined();
+        expect(restoreFailed(outcome({ exitCode: 0 }), true)).toBe(false);
+        expect(restoreFailed(outcome({ exitCode: 1 }), true)).toBe(true);
+        const message = restoreFailureMessage(
+            [
+                outcome({ exitCode: undefined }),
+                outcome({
+                    database: "/app/data/b.db",
+                    containerName: "meds-restore-1",
+                    exitCode: 137,
+                }),
+            ],
+            true,
+        );
+        expect(message).toMatch(
+            /^Restoring database \/app\/data\/b\.db failed: container meds-restore-1 exited with code 137\./,
+        );
+        expect(message).not.toContain("/app/data/meds.db");
+    });
+
     it("quotes only the end of a long log, and cuts long lines", () => {
         const logs =
             Array.from({ length: 50 }, (_, i) => `line ${i}`).join("\n") + "\n" + "x".repeat(900);
-        const message = restoreFailureMessage([outcome({ exitCode: 1, logs })]) ?? "";
+        const message = restoreFailureMessage([outcome({ exitCode: 1, logs })], false) ?? "";
         expect(message).not.toContain("line 30\n");
         expect(message).toContain("  line 31\n");
         expect(message).toContain(`  ${"x".repeat(500)}...\n`);
