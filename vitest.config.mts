@@ -22,6 +22,19 @@ export default defineConfig({
                     hookTimeout: 300_000,
                 },
             },
+            {
+                test: {
+                    name: "e2e",
+                    include: ["test/e2e/**/*.test.ts"],
+                    pool: "forks",
+                    // Real `pulumi up` runs on the one Docker engine: one file at a time, and
+                    // within a file one scenario after another (each builds on the last).
+                    fileParallelism: false,
+                    sequence: { concurrent: false },
+                    testTimeout: 900_000,
+                    hookTimeout: 900_000,
+                },
+            },
         ],
     },
 });

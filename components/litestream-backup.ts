@@ -107,7 +107,8 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                     : checkedWhenKnown(args.docker.host, "docker.host", dockerHostProblem),
         };
 
-        const dockerHost = createDockerHost(name, dockerArgs, this);
+        const appName = args.app.name ?? name;
+        const dockerHost = createDockerHost(name, dockerArgs, this, appName);
         const target: ReplicaTarget = createStorage({
             name,
             args: storage,
@@ -145,7 +146,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                     pinnedImageProblem("app.image", value),
                 ),
             },
-            appName: args.app.name ?? name,
+            appName,
             databases,
             autoRestore: args.autoRestore ?? true,
             litestreamImage: args.litestream?.image ?? LITESTREAM_IMAGE,

@@ -108,8 +108,10 @@ DOCKER_VERSION="$(npm_plugin_version docker)"
 DOCKER_BIN="$TOOLCHAIN_DIR/plugins/docker/pulumi-resource-docker"
 mapfile -t DOCKER_SOURCES < <(find "$ENGINE/docker-provider" -type f | LC_ALL=C sort)
 DOCKER_STAMP="$(inputs_stamp "${DOCKER_SOURCES[@]}" "$DOCKER_VERSION")"
-build docker-provider "$DOCKER_STAMP" \
-  env DOCKER_PROVIDER_VERSION="$DOCKER_VERSION" bash "$ENGINE/docker-provider/build.sh" "$DOCKER_BIN"
+build docker-provider "$DOCKER_STAMP" bash "$ENGINE/docker-provider/build.sh" "$DOCKER_BIN"
+built_version="$("$DOCKER_BIN" -version 2>/dev/null || true)"
+[[ "$built_version" == "$DOCKER_VERSION" ]] ||
+  fail "the docker provider built here is $built_version, but @pulumi/docker asks for $DOCKER_VERSION: keep @pulumi/docker at $built_version (package.json), or bridge the upstream that $DOCKER_VERSION wraps (tools/pulumi-engine/docker-provider)"
 install_plugin docker "$DOCKER_VERSION" "$DOCKER_BIN" "$DOCKER_STAMP"
 
 log "ready in $(elapsed "$T0"): $TOOLCHAIN_BIN/pulumi $("$TOOLCHAIN_BIN/pulumi" version), plugins docker $DOCKER_VERSION and random $RANDOM_VERSION in $PULUMI_HOME"

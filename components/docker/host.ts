@@ -6,6 +6,11 @@ import { DockerArgs } from "../args";
 export interface DockerHost {
     provider: docker.Provider;
     network: docker.Network;
+    /**
+     * Prefix of every Docker object name of the component (the app's container name), so that
+     * two components or stacks on one engine never share a network, volume or container.
+     */
+    prefix: string;
     /** Labels every Docker object of the component carries. */
     labels: { label: string; value: string }[];
 }
@@ -26,13 +31,14 @@ export function componentLabels(name: string): { label: string; value: string }[
 
 /**
  * The Docker provider for `docker.host` (the local engine when unset) and the component's
- * user-defined network. Every container, volume and network of the component goes through
- * this provider, so one `docker.host` moves the whole deployment.
+ * user-defined network, `<prefix>-network`. Every container, volume and network of the component
+ * goes through this provider, so one `docker.host` moves the whole deployment.
  */
 export function createDockerHost(
     name: string,
     args: DockerArgs | undefined,
     parent: pulumi.Resource,
+    prefix: string = name,
 ): DockerHost {
     const provider = new docker.Provider(
         `${name}-docker`,
@@ -42,10 +48,10 @@ export function createDockerHost(
     const labels = componentLabels(name);
     const network = new docker.Network(
         `${name}-network`,
-        { name: `${name}-network`, driver: "bridge", labels },
+        { name: `${prefix}-network`, driver: "bridge", labels },
         // Docker allows two networks of one name, and containers then cannot join either:
         // the old network must go before its replacement.
         { parent, provider, deleteBeforeReplace: true },
     );
-    return { provider, network, labels };
+    return { provider, network, labels, prefix };
 }

@@ -60,7 +60,7 @@ export function localStorage(ctx: StorageContext): ReplicaTarget {
         });
     }
     const { name, parent } = ctx;
-    const { provider, network, labels } = ctx.dockerHost;
+    const { provider, network, labels, prefix } = ctx.dockerHost;
 
     const accessKeyId = new random.RandomString(
         `${name}-s3-access-key`,
@@ -77,17 +77,16 @@ export function localStorage(ctx: StorageContext): ReplicaTarget {
 
     const volume = new docker.Volume(
         `${name}-s3-data`,
-        { name: `${name}-s3-data`, labels },
+        { name: `${prefix}-s3-data`, labels },
         // Creating a volume under an existing name returns the existing one: the old volume
         // must go before its replacement.
         { parent, provider, retainOnDelete: ctx.retainOnDelete, deleteBeforeReplace: true },
     );
 
-    const containerName = `${name}-s3`;
     const container = new docker.Container(
-        containerName,
+        `${name}-s3`,
         {
-            name: containerName,
+            name: `${prefix}-s3`,
             image: ctx.args.localImage ?? VERSITYGW_IMAGE,
             entrypoints: ["/bin/sh", "-c"],
             command: [LOCAL_S3_SCRIPT],
