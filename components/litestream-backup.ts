@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { LitestreamBackupArgs, StorageProvider } from "./args";
 import { createDeployment } from "./docker/deployment";
 import { createDockerHost } from "./docker/host";
-import { CONTROL_SOCKET_PATH } from "./docker/paths";
+import { CONTROL_SOCKET_PATH } from "./plan/paths";
+import { deploymentPlan } from "./plan/plan";
 import { renderLitestreamConfig } from "./litestream/config";
 import { resolveDatabases } from "./litestream/databases";
 import { resolveTiming } from "./litestream/timing";
@@ -138,19 +139,26 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                 }),
             );
 
+        const litestreamImage = args.litestream?.image ?? LITESTREAM_IMAGE;
+        const plan = deploymentPlan({
+            appName,
+            app: args.app,
+            databases,
+            autoRestore: args.autoRestore ?? true,
+            litestreamImage,
+            syncInterval: timing.syncInterval,
+        });
         const deployment = createDeployment({
             name,
+            plan,
             app: {
-                ...args.app,
                 image: checkedWhenKnown(args.app.image, "app.image", (value) =>
                     pinnedImageProblem("app.image", value),
                 ),
+                envs: args.app.envs,
             },
-            appName,
             databases,
-            autoRestore: args.autoRestore ?? true,
-            litestreamImage: args.litestream?.image ?? LITESTREAM_IMAGE,
-            metricsPort: args.litestream?.metricsPort,
+            litestreamImage,
             config: litestreamConfig,
             target,
             dockerHost,

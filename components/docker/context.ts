@@ -2,25 +2,22 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppArgs } from "../args";
 import { DatabaseReplica } from "../litestream/databases";
+import { DeploymentPlan } from "../plan/plan";
 import { ReplicaTarget } from "../storage/target";
 import { DockerHost } from "./host";
 
 /** Everything the Docker deployment is built from; all of it validated and resolved. */
 export interface DeploymentContext {
-    /** The component's name; children are named `${name}-<role>`. */
+    /** The component's name; children are named `${name}-<key>`. */
     name: string;
-    /** Validated app args. */
-    app: AppArgs;
-    /** Container name of the app. */
-    appName: string;
-    /** Databases with their paths inside the containers. */
-    databases: DatabaseReplica[];
-    /** Whether missing databases are restored before the app starts. */
-    autoRestore: boolean;
-    /** Pinned Litestream image. */
+    /** The plan: containers, order, files, health check (../plan/plan.ts). */
+    plan: DeploymentPlan;
+    /** The app's image and environment, as given. */
+    app: Pick<AppArgs, "image" | "envs">;
+    /** Every database, for the hand-restore command. */
+    databases: readonly DatabaseReplica[];
+    /** Pinned Litestream image (for the hand-restore command). */
     litestreamImage: string;
-    /** Prometheus port of the sidecar, when set. */
-    metricsPort?: number;
     /** The rendered Litestream config (no credential in it). */
     config: pulumi.Output<string>;
     /** Bucket, endpoint and the scoped credential. */
@@ -34,6 +31,8 @@ export interface DeploymentContext {
 /** What the deployment creates. */
 export interface Deployment {
     volume: docker.Volume;
+    /** Every container of the plan, by its key (`preflight`, `restore-0`, `litestream`, `app`). */
+    containers: Record<string, docker.Container>;
     litestreamContainer: docker.Container;
     appContainer: docker.Container;
     /** One-shot restore containers, one a database; empty when `autoRestore` is false. */

@@ -1,69 +1,25 @@
 /**
- * The deployment on the Docker host: the data volume, the restore gate, the Litestream sidecar
- * and the app, in that order.
- *
- * Order and why:
- * 1. The restore containers (one a database, see ./restore.ts) run first, after the bucket
- *    exists, and must all exit 0.
- * 2. The sidecar starts after them (its image waits for their exit codes), so it never sees a
- *    half-restored file. `wait: true` holds the deploy until its health check passes: every
- *    existing database has synced to the replica, and the replica of a database the app has not
- *    created yet can be listed (./healthcheck.ts).
- * 3. The app starts last, after the gate and the healthy sidecar, so it cannot create an empty
- *    database before a restore, and its first writes are already watched. On a first deploy no
- *    database exists until the app creates it: the sidecar's check accepts that (it then checks
- *    the bucket instead), so waiting for it cannot dead-lock.
- *
- * Users: Litestream runs as root (uid 0) in the sidecar and the restore containers, set
- * explicitly. Restored files are owned by root with mode 0644, in a root-owned directory, so the
- * app must run as root too (README, "File ownership").
+ * The deployment on a Docker host: the data volume and one container for each entry of the
+ * plan (../plan/plan.ts), in its order. One-shot containers (the preflight, the restores) are
+ * run to the end (`attach`), and what comes after them gets its image through their gate
+ * (./gate.ts), so it is created only once they exited 0. The sidecar is waited for until its
+ * health check passes (`wait`).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseReplica } from "../litestream/databases";
+import { formatGoDuration, SECOND_NS } from "../litestream/duration";
+import { HealthcheckPlan } from "../plan/healthcheck";
+import { ContainerPlan, CREDENTIAL_ENV, LABEL_ROLE, PlanFile } from "../plan/plan";
 import { Deployment, DeploymentContext } from "./context";
-import {
-    healthcheckDatabases,
-    renderHealthcheckScript,
-    SIDECAR_WAIT_TIMEOUT_SECONDS,
-    sidecarHealthcheck,
-} from "./healthcheck";
-import { CONFIG_PATH, HEALTHCHECK_SCRIPT_PATH } from "./paths";
-import { createRestoreGate, renderRestoreCommand } from "./restore";
-
-/** Label key naming what a Docker object is for: `data`, `restore`, `litestream` or `app`. */
-export const LABEL_ROLE = "litestream-backup.role";
-
-/** Label key of a restore container naming the database it restores. */
-export const LABEL_DATABASE = "litestream-backup.database";
+import { gatePassed } from "./gate";
+import { renderRestoreCommand } from "./restore";
 
 /**
- * Seconds Docker waits after SIGTERM before killing the sidecar (on `docker stop` and when the
- * provider removes it). Litestream makes a last sync on shutdown, for up to 30 s by default
- * (`shutdown-sync-timeout`): the grace period lets it finish.
+ * How long `pulumi up` waits for a container to turn healthy. The sidecar's first sync uploads
+ * the whole database when the replica is behind (a large database replicated for the first
+ * time), so this is generous; a restored database is in sync already and turns healthy at once.
  */
-const SIDECAR_STOP_SECONDS = 40;
-
-/** Seconds the provider gives the app after SIGTERM when it removes the container. */
-const APP_STOP_SECONDS = 30;
-
-/** Docker object names, derived from the app's container name so they are predictable. */
-export interface DockerNames {
-    app: string;
-    litestream: string;
-    volume: string;
-    restore: (index: number) => string;
-}
-
-/** The Docker names for an app container name. */
-export function dockerNames(appName: string): DockerNames {
-    return {
-        app: appName,
-        litestream: `${appName}-litestream`,
-        volume: `${appName}-data`,
-        restore: (index) => `${appName}-restore-${index}`,
-    };
-}
+export const HEALTHY_WAIT_TIMEOUT_SECONDS = 300;
 
 /** `KEY=value` entries of the app's environment, in the order given. */
 function appEnvs(
@@ -74,24 +30,39 @@ function appEnvs(
         .apply((values) => Object.entries(values).map(([key, value]) => `${key}=${value}`));
 }
 
-/** Creates the volume, the restore gate (when `autoRestore`), the sidecar and the app. */
+/**
+ * The Docker health check of a plan's check, durations in Go's `Duration.String()` form: the
+ * provider stores what it reads back from the engine in that form, and the check is
+ * replace-only, so any other spelling would replace the container on every `pulumi up`.
+ */
+export function dockerHealthcheck(check: HealthcheckPlan): docker.types.input.ContainerHealthcheck {
+    const duration = (seconds: number) => formatGoDuration(seconds * SECOND_NS);
+    return {
+        tests: ["CMD", ...check.command],
+        interval: duration(check.intervalSeconds),
+        timeout: duration(check.timeoutSeconds),
+        retries: check.retries,
+        startPeriod: duration(check.startPeriodSeconds),
+    };
+}
+
+/** Creates the volume and the plan's containers. */
 export function createDeployment(ctx: DeploymentContext): Deployment {
-    const names = dockerNames(ctx.appName);
+    const { plan } = ctx;
     const opts = { parent: ctx.parent, provider: ctx.dockerHost.provider };
-    const labels = (role: string, extra: docker.types.input.ContainerLabel[] = []) => [
+    const labels = (extra: Record<string, string>) => [
         ...ctx.dockerHost.labels,
-        { label: LABEL_ROLE, value: role },
-        ...extra,
+        ...Object.entries(extra).map(([label, value]) => ({ label, value })),
     ];
 
     const volume = new docker.Volume(
         `${ctx.name}-data`,
-        { name: names.volume, labels: labels("data") },
+        { name: plan.volumeName, labels: labels({ [LABEL_ROLE]: "data" }) },
         // The Docker name is fixed, and creating a volume under an existing name returns the
         // existing one: the old volume must go (with its containers) before the new one.
         { ...opts, deleteBeforeReplace: true },
     );
-    const volumes = [{ volumeName: volume.name, containerPath: ctx.app.dataDir }];
+    const volumes = [{ volumeName: volume.name, containerPath: plan.dataDir }];
     const networksAdvanced = [{ name: ctx.dockerHost.network.name }];
 
     // The credential lives only in the Litestream containers' environment, as a secret; the
@@ -100,100 +71,86 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
         pulumi
             .all([ctx.target.accessKeyId, ctx.target.secretAccessKey])
             .apply(([id, secret]) => [
-                `LITESTREAM_ACCESS_KEY_ID=${id}`,
-                `LITESTREAM_SECRET_ACCESS_KEY=${secret}`,
+                `${CREDENTIAL_ENV[0]}=${id}`,
+                `${CREDENTIAL_ENV[1]}=${secret}`,
             ]),
     );
+    const fileContent = (file: PlanFile): pulumi.Input<string> =>
+        typeof file.content === "string" ? file.content : ctx.config;
 
-    const gate = ctx.autoRestore
-        ? createRestoreGate({
-              name: ctx.name,
-              containerName: names.restore,
-              databases: ctx.databases,
-              image: ctx.litestreamImage,
-              config: ctx.config,
-              envs: credentialEnvs,
-              volumes,
-              networksAdvanced,
-              labels: (db: DatabaseReplica) =>
-                  labels("restore", [{ label: LABEL_DATABASE, value: db.path }]),
-              dependsOn: ctx.target.ready,
-              opts,
-          })
-        : undefined;
-    const restoreContainers = gate?.containers ?? [];
-    // The sidecar's image resolves only after every restore exited 0 (and throws otherwise),
-    // so a failed restore fails the sidecar's creation and with it the deploy.
-    const sidecarImage =
-        gate === undefined
-            ? pulumi.output(ctx.litestreamImage)
-            : pulumi.all([gate.passed, ctx.litestreamImage]).apply(([, value]) => value);
-
-    const healthcheckScript = ctx.config.apply((config) =>
-        renderHealthcheckScript(healthcheckDatabases(config, ctx.databases)),
-    );
-    const litestreamContainer = new docker.Container(
-        `${ctx.name}-litestream`,
-        {
-            name: names.litestream,
-            image: sidecarImage,
-            command: ["replicate", "-config", CONFIG_PATH],
-            uploads: [
-                { file: CONFIG_PATH, content: ctx.config },
-                { file: HEALTHCHECK_SCRIPT_PATH, content: healthcheckScript },
-            ],
-            envs: credentialEnvs,
-            volumes,
-            // Metrics (`addr` in the config, when metricsPort is set) are reached by name on
-            // this network, `http://<litestreamContainerName>:<port>/metrics`; nothing is
-            // published on the host.
-            networksAdvanced,
-            labels: labels("litestream"),
-            user: "0:0",
-            restart: "unless-stopped",
-            healthcheck: sidecarHealthcheck(ctx.databases.length),
-            wait: true,
-            waitTimeout: SIDECAR_WAIT_TIMEOUT_SECONDS,
-            stopTimeout: SIDECAR_STOP_SECONDS,
-            destroyGraceSeconds: SIDECAR_STOP_SECONDS,
-        },
-        {
-            ...opts,
-            dependsOn: [...ctx.target.ready, ...restoreContainers],
-            deleteBeforeReplace: true,
-            // The provider updates only `restart` and `mustRun` in place: without this a new
-            // health check would never reach a running sidecar.
-            replaceOnChanges: ["healthcheck"],
-        },
-    );
-
-    const appContainer = new docker.Container(
-        `${ctx.name}-app`,
-        {
-            name: names.app,
-            image: ctx.app.image,
-            command: ctx.app.command,
-            envs: appEnvs(ctx.app.envs),
-            ports: (ctx.app.ports ?? []).map((p) => ({
-                internal: p.internal,
-                external: p.external ?? p.internal,
-            })),
-            volumes,
-            networksAdvanced,
-            labels: labels("app"),
-            restart: "unless-stopped",
-            destroyGraceSeconds: APP_STOP_SECONDS,
-        },
-        {
-            ...opts,
-            // Created only after every restore and a healthy sidecar (whose creation fails when
-            // a restore failed). Plain dependencies, not inputs built from their outputs: a
-            // replaced restore container or sidecar (a new credential, say) must not take the
-            // running app down with it.
-            dependsOn: [...restoreContainers, litestreamContainer],
-            deleteBeforeReplace: true,
-        },
-    );
+    const containers: Record<string, docker.Container> = {};
+    const plans: Record<string, ContainerPlan> = {};
+    /** The one-shots each container's image waits for (directly or through its image). */
+    const gatedBy: Record<string, Set<string>> = {};
+    for (const c of plan.containers) {
+        const before = c.after.map((key) => plans[key]);
+        // A one-shot that a container before this one already waits for through its image needs
+        // no gate here: this container depends on that one, which is not created when the gate
+        // fails. So the app, which follows the gated sidecar, takes no input from the gate,
+        // and a replaced restore or sidecar (a new credential, say) leaves the app running.
+        const covered = new Set(before.flatMap((b) => [...(gatedBy[b.key] ?? [])]));
+        const gates = before.filter((b) => b.run === "once" && !covered.has(b.key));
+        gatedBy[c.key] = new Set([...covered, ...gates.map((g) => g.key)]);
+        const image = typeof c.image === "string" ? c.image : ctx.app.image;
+        const gate =
+            gates.length === 0
+                ? undefined
+                : gatePassed(
+                      gates.map((b) => ({
+                          container: containers[b.key],
+                          role: b.role,
+                          database: b.database?.path,
+                      })),
+                  );
+        const once = c.run === "once";
+        const container = new docker.Container(
+            `${ctx.name}-${c.key}`,
+            {
+                name: c.name,
+                // The image resolves only after every one-shot before it exited 0 (and throws
+                // otherwise), so a failed step stops the deploy before this container exists.
+                image: gate === undefined ? image : pulumi.all([gate, image]).apply(([, i]) => i),
+                entrypoints: c.entrypoint,
+                command: c.command,
+                uploads:
+                    c.files.length === 0
+                        ? undefined
+                        : c.files.map((f) => ({ file: f.path, content: fileContent(f) })),
+                envs: c.credentials ? credentialEnvs : c.appEnv ? appEnvs(ctx.app.envs) : undefined,
+                ports: c.ports.length === 0 ? undefined : c.ports,
+                volumes: c.dataVolume ? volumes : undefined,
+                // Metrics (`addr` in the config, when metricsPort is set) are reached by name on
+                // this network, `http://<litestreamContainerName>:<port>/metrics`; nothing is
+                // published on the host.
+                networksAdvanced,
+                labels: labels(c.labels),
+                user: c.user,
+                ...(once
+                    ? { attach: true, logs: true, mustRun: false, restart: "no" }
+                    : { restart: "unless-stopped" }),
+                healthcheck: c.healthcheck && dockerHealthcheck(c.healthcheck),
+                ...(c.waitHealthy ? { wait: true, waitTimeout: HEALTHY_WAIT_TIMEOUT_SECONDS } : {}),
+                ...(c.stopGraceSeconds === undefined
+                    ? {}
+                    : { stopTimeout: c.stopGraceSeconds, destroyGraceSeconds: c.stopGraceSeconds }),
+            },
+            {
+                ...opts,
+                // Plain dependencies, not inputs built from their outputs (but for the gate):
+                // a replaced restore container or sidecar (a new credential, say) must not take
+                // the running app down with it. The first steps wait for the bucket.
+                dependsOn:
+                    before.length === 0 ? ctx.target.ready : before.map((b) => containers[b.key]),
+                // The Docker name is fixed: the old container must go before the new one.
+                deleteBeforeReplace: true,
+                // The provider updates only `restart` and `mustRun` in place: without this a new
+                // health check would never reach a running container.
+                ...(c.healthcheck ? { replaceOnChanges: ["healthcheck"] } : {}),
+            },
+        );
+        containers[c.key] = container;
+        plans[c.key] = c;
+    }
 
     const restoreCommand = pulumi
         .all([
@@ -209,7 +166,7 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
                 host,
                 network,
                 volume: volumeName,
-                dataDir: ctx.app.dataDir,
+                dataDir: plan.dataDir,
                 image: ctx.litestreamImage,
                 bucket,
                 endpoint: ctx.target.endpointInConfig ? endpoint : undefined,
@@ -218,5 +175,14 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
             }),
         );
 
-    return { volume, litestreamContainer, appContainer, restoreContainers, restoreCommand };
+    return {
+        volume,
+        containers,
+        litestreamContainer: containers.litestream,
+        appContainer: containers.app,
+        restoreContainers: plan.containers
+            .filter((c) => c.role === "restore")
+            .map((c) => containers[c.key]),
+        restoreCommand,
+    };
 }

@@ -1,5 +1,5 @@
 /**
- * The sidecar's health check script: its thresholds from the rendered config, its text, and
+ * The sidecar's health check script: its thresholds from the sync interval, its text, and
  * its verdicts, run under the real `sh` with a stand-in `litestream` on the PATH that answers
  * as Litestream 0.5.16 does (the real binary's answers are in the README, "The sidecar's health check").
  */
@@ -13,9 +13,9 @@ import {
     maxSyncAgeSeconds,
     renderHealthcheckScript,
     sidecarHealthcheck,
-} from "../../components/docker/healthcheck";
-import { shellQuote } from "../../components/docker/shell";
-import { renderLitestreamConfig } from "../../components/litestream/config";
+} from "../../components/plan/healthcheck";
+import { shellQuote } from "../../components/plan/shell";
+import { dockerHealthcheck } from "../../components/docker/deployment";
 import { resolveDatabases } from "../../components/litestream/databases";
 import { resolveTiming } from "../../components/litestream/timing";
 import { ReplicationPreset } from "../../components/args";
@@ -28,49 +28,46 @@ describe("thresholds", () => {
         expect(maxSyncAgeSeconds(0.5)).toBe(61);
     });
 
-    it("reads each database's sync interval from the rendered config", () => {
+    it("takes each database's threshold from the sync interval of the config", () => {
         const databases = resolveDatabases("/app/data", ["meds.db", "audit/log.db"], "meds");
         for (const [preset, age] of [
             [ReplicationPreset.Personal, 7260],
             [ReplicationPreset.Active, 80],
             [ReplicationPreset.Critical, 62],
         ] as const) {
-            const config = renderLitestreamConfig({
-                target: { bucket: "b", region: "auto", endpoint: "https://e" },
-                databases,
-                timing: resolveTiming({ preset }),
-                retentionEnabled: true,
-            });
-            expect(healthcheckDatabases(config, databases)).toEqual([
+            const { syncInterval } = resolveTiming({ preset });
+            expect(healthcheckDatabases(databases, syncInterval)).toEqual([
                 { path: "/app/data/meds.db", maxSyncAgeSeconds: age },
                 { path: "/app/data/audit/log.db", maxSyncAgeSeconds: age },
             ]);
         }
-        const custom = renderLitestreamConfig({
-            target: { bucket: "b", region: "auto" },
-            databases,
-            timing: resolveTiming({ syncInterval: "1m30s" }),
-            retentionEnabled: true,
-        });
-        expect(healthcheckDatabases(custom, databases)[0].maxSyncAgeSeconds).toBe(240);
+        expect(healthcheckDatabases(databases, "1m30s")[0].maxSyncAgeSeconds).toBe(240);
     });
 
-    it("falls back to Litestream's default 1s interval when the config sets none", () => {
+    it("refuses a sync interval that is not a Go duration", () => {
         const databases = resolveDatabases("/data", ["a.db"], "p");
-        expect(healthcheckDatabases("dbs:\n  - path: /data/a.db\n", databases)).toEqual([
-            { path: "/data/a.db", maxSyncAgeSeconds: 62 },
-        ]);
+        expect(() => healthcheckDatabases(databases, "ten seconds")).toThrow(/not a Go duration/);
     });
 
-    it("gives Docker a timeout that covers the socket and one listing a database", () => {
+    it("gives a timeout that covers the socket and one listing a database", () => {
         expect(sidecarHealthcheck(1)).toEqual({
+            command: ["/bin/sh", "/etc/litestream-healthcheck.sh"],
+            intervalSeconds: 10,
+            timeoutSeconds: 20,
+            retries: 3,
+            startPeriodSeconds: 300,
+        });
+        expect(sidecarHealthcheck(3).timeoutSeconds).toBe(40);
+    });
+
+    it("becomes a Docker health check with durations in the form the provider reads back", () => {
+        expect(dockerHealthcheck(sidecarHealthcheck(1))).toEqual({
             tests: ["CMD", "/bin/sh", "/etc/litestream-healthcheck.sh"],
             interval: "10s",
             timeout: "20s",
             retries: 3,
             startPeriod: "5m0s",
         });
-        expect(sidecarHealthcheck(3).timeout).toBe("40s");
     });
 });
 

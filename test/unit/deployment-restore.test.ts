@@ -1,24 +1,20 @@
 /**
- * The restore gate's pure parts: the restore command, the failure message, and the hand-restore
- * command.
+ * The gate's pure parts: the restore command, the failure messages of the preflight and the
+ * restores, and the hand-restore command.
  */
 import { describe, expect, it } from "vitest";
 import { resolveDatabases } from "../../components/litestream/databases";
-import {
-    renderRestoreCommand,
-    replicaUrl,
-    restoreCommandArgs,
-    restoreFailed,
-    RestoreOutcome,
-    restoreFailureMessage,
-} from "../../components/docker/restore";
-import { dockerNames } from "../../components/docker/deployment";
+import { renderRestoreCommand, replicaUrl } from "../../components/docker/restore";
+import { gateFailureMessage, OneShotOutcome, oneShotFailed } from "../../components/docker/gate";
+import { restoreCommandArgs } from "../../components/plan/restore";
+import { planNames } from "../../components/plan/plan";
 
 const URN =
     "urn:pulumi:prod::litestream-backup::litestream-backup:index:LitestreamBackup$docker:index/container:Container::meds-restore-0";
 
-function outcome(overrides: Partial<RestoreOutcome>): RestoreOutcome {
+function outcome(overrides: Partial<OneShotOutcome>): OneShotOutcome {
     return {
+        role: "restore",
         database: "/app/data/meds.db",
         containerName: "meds-restore-0",
         exitCode: 0,
@@ -43,10 +39,10 @@ describe("restoreCommandArgs", () => {
     });
 });
 
-describe("restoreFailureMessage", () => {
+describe("gateFailureMessage of the restores", () => {
     it("lets the deploy go on when every restore exited 0 (restored, present, or no replica yet)", () => {
         expect(
-            restoreFailureMessage(
+            gateFailureMessage(
                 [
                     outcome({ logs: 'level=INFO msg="no matching backups found"\n' }),
                     outcome({
@@ -57,11 +53,11 @@ describe("restoreFailureMessage", () => {
                 false,
             ),
         ).toBeUndefined();
-        expect(restoreFailureMessage([], false)).toBeUndefined();
+        expect(gateFailureMessage([], false)).toBeUndefined();
     });
 
     it("names each failed database, quotes its log and says how to run it again", () => {
-        const message = restoreFailureMessage(
+        const message = gateFailureMessage(
             [
                 outcome({
                     exitCode: 1,
@@ -92,20 +88,20 @@ describe("restoreFailureMessage", () => {
     });
 
     it("fails closed in a real run: no recorded exit code is a failed restore", () => {
-        expect(restoreFailed(outcome({ exitCode: undefined }), false)).toBe(true);
-        expect(restoreFailed(outcome({ exitCode: 1 }), false)).toBe(true);
-        expect(restoreFailed(outcome({ exitCode: 0 }), false)).toBe(false);
-        expect(restoreFailureMessage([outcome({ exitCode: undefined })], false)).toContain(
+        expect(oneShotFailed(outcome({ exitCode: undefined }), false)).toBe(true);
+        expect(oneShotFailed(outcome({ exitCode: 1 }), false)).toBe(true);
+        expect(oneShotFailed(outcome({ exitCode: 0 }), false)).toBe(false);
+        expect(gateFailureMessage([outcome({ exitCode: undefined })], false)).toContain(
             "Restoring database /app/data/meds.db failed: container meds-restore-0 exited with no recorded exit code.",
         );
     });
 
     it("in a mocked run, takes a missing exit code for a mock that records none, and still fails on a recorded one", () => {
-        expect(restoreFailed(outcome({ exitCode: undefined }), true)).toBe(false);
-        expect(restoreFailureMessage([outcome({ exitCode: undefined })], true)).toBeUndefined();
-        expect(restoreFailed(outcome({ exitCode: 0 }), true)).toBe(false);
-        expect(restoreFailed(outcome({ exitCode: 1 }), true)).toBe(true);
-        const message = restoreFailureMessage(
+        expect(oneShotFailed(outcome({ exitCode: undefined }), true)).toBe(false);
+        expect(gateFailureMessage([outcome({ exitCode: undefined })], true)).toBeUndefined();
+        expect(oneShotFailed(outcome({ exitCode: 0 }), true)).toBe(false);
+        expect(oneShotFailed(outcome({ exitCode: 1 }), true)).toBe(true);
+        const message = gateFailureMessage(
             [
                 outcome({ exitCode: undefined }),
                 outcome({
@@ -125,7 +121,7 @@ describe("restoreFailureMessage", () => {
     it("quotes only the end of a long log, and cuts long lines", () => {
         const logs =
             Array.from({ length: 50 }, (_, i) => `line ${i}`).join("\n") + "\n" + "x".repeat(900);
-        const message = restoreFailureMessage([outcome({ exitCode: 1, logs })], false) ?? "";
+        const message = gateFailureMessage([outcome({ exitCode: 1, logs })], false) ?? "";
         expect(message).not.toContain("line 30\n");
         expect(message).toContain("  line 31\n");
         expect(message).toContain(`  ${"x".repeat(500)}...\n`);
@@ -166,15 +162,25 @@ describe("the hand-restore command", () => {
     });
 });
 
-describe("dockerNames", () => {
-    it("derives every Docker name from the app's container name", () => {
-        const names = dockerNames("meds");
+describe("planNames", () => {
+    it("derives every container, volume and network name from the app's container name", () => {
+        const names = planNames("meds");
         expect([
             names.app,
             names.litestream,
+            names.preflight,
             names.volume,
+            names.network,
             names.restore(0),
             names.restore(1),
-        ]).toEqual(["meds", "meds-litestream", "meds-data", "meds-restore-0", "meds-restore-1"]);
+        ]).toEqual([
+            "meds",
+            "meds-litestream",
+            "meds-preflight",
+            "meds-data",
+            "meds-network",
+            "meds-restore-0",
+            "meds-restore-1",
+        ]);
     });
 });

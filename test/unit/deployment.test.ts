@@ -32,6 +32,7 @@ type HostModule = typeof import("../../components/docker/host");
 type ConfigModule = typeof import("../../components/litestream/config");
 type DatabasesModule = typeof import("../../components/litestream/databases");
 type TimingModule = typeof import("../../components/litestream/timing");
+type PlanModule = typeof import("../../components/plan/plan");
 
 let resources: Registered[];
 let deployment: DeploymentModule;
@@ -39,6 +40,7 @@ let host: HostModule;
 let config: ConfigModule;
 let databasesLib: DatabasesModule;
 let timing: TimingModule;
+let plan: PlanModule;
 
 beforeAll(async () => {
     ({ resources } = installMocks({
@@ -59,6 +61,7 @@ beforeAll(async () => {
     config = await import("../../components/litestream/config");
     databasesLib = await import("../../components/litestream/databases");
     timing = await import("../../components/litestream/timing");
+    plan = await import("../../components/plan/plan");
 });
 
 /** Stands for the storage resources the bucket needs (`ReplicaTarget.ready`). */
@@ -116,19 +119,24 @@ function build(name: string, options: BuildOptions = {}): Built {
         );
     const ctx: DeploymentContext = {
         name,
+        plan: plan.deploymentPlan({
+            appName: name,
+            app: {
+                dataDir: "/app/data",
+                ports: [{ internal: 8080 }, { internal: 9000, external: 80 }],
+                command: ["meds", "serve"],
+            },
+            databases,
+            autoRestore: options.autoRestore ?? true,
+            litestreamImage: "litestream/litestream:0.5.16",
+            syncInterval: timing.resolveTiming(undefined).syncInterval,
+        }),
         app: {
             image: "ghcr.io/acme/meds:1.4.2",
-            dataDir: "/app/data",
-            databases: options.databases ?? ["meds.db"],
             envs: { TZ: "UTC", API_TOKEN: pulumi.secret("app-token") },
-            ports: [{ internal: 8080 }, { internal: 9000, external: 80 }],
-            command: ["meds", "serve"],
         },
-        appName: name,
         databases,
-        autoRestore: options.autoRestore ?? true,
         litestreamImage: "litestream/litestream:0.5.16",
-        metricsPort: options.metricsPort,
         config: rendered,
         target,
         dockerHost: host.createDockerHost(name, options.docker, parent),
@@ -218,12 +226,14 @@ describe("createDeployment", () => {
         expect(appDeps).toContain(restore0);
         expect(appDeps).toContain(restore1);
         expect(appDeps).toContain(built.dep.litestreamContainer);
+        const preflight = built.dep.containers.preflight;
         const sidecarDeps = dependsOn(built.children, "meds-litestream");
         expect(sidecarDeps).toContain(restore0);
         expect(sidecarDeps).toContain(restore1);
-        expect(sidecarDeps).toContain(built.ready);
-        // The restores read the bucket: they wait for it.
-        expect(dependsOn(built.children, "meds-restore-0")).toEqual([built.ready]);
+        expect(sidecarDeps).toContain(preflight);
+        // The preflight reads the bucket first: it waits for it; the restores follow it.
+        expect(dependsOn(built.children, "meds-preflight")).toEqual([built.ready]);
+        expect(dependsOn(built.children, "meds-restore-0")).toEqual([preflight]);
     });
 
     it("builds no app input from the gate, so a replaced restore container leaves the app running", async () => {
@@ -349,6 +359,7 @@ describe("createDeployment", () => {
             "meds-data",
             "meds-litestream",
             "meds-network",
+            "meds-preflight",
             "meds-restore-0",
             "meds-restore-1",
         ]);
@@ -395,7 +406,10 @@ describe("createDeployment with autoRestore: false", () => {
             mine.filter((r) => JSON.stringify(r.inputs.command ?? []).includes('"restore"')),
         ).toEqual([]);
         expect(dependsOn(built.children, "norestore-app")).toEqual([built.dep.litestreamContainer]);
-        expect(dependsOn(built.children, "norestore-litestream")).toEqual([built.ready]);
+        expect(dependsOn(built.children, "norestore-litestream")).toEqual([
+            built.dep.containers.preflight,
+        ]);
+        expect(dependsOn(built.children, "norestore-preflight")).toEqual([built.ready]);
         expect(registered("norestore-app").inputs.image).toBe("ghcr.io/acme/meds:1.4.2");
     });
 });

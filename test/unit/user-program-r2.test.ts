@@ -60,6 +60,7 @@ describe("the README's R2 program, under the plain mock and a call mock for the 
             expect.arrayContaining([
                 "cloudflare:index/r2Bucket:R2Bucket::meds-bucket",
                 "cloudflare:index/accountToken:AccountToken::meds-token",
+                "docker:index/container:Container::meds-preflight",
                 "docker:index/container:Container::meds-restore-0",
                 "docker:index/container:Container::meds-litestream",
                 "docker:index/container:Container::meds-app",

@@ -65,6 +65,7 @@ describe("a program that uses LitestreamBackup, under the documented plain mock"
             "pulumi:providers:docker::meds-docker",
             "docker:index/volume:Volume::meds-data",
             "docker:index/network:Network::meds-network",
+            "docker:index/container:Container::meds-preflight",
             "docker:index/container:Container::meds-restore-0",
             "docker:index/container:Container::meds-litestream",
             "docker:index/container:Container::meds-app",
@@ -97,6 +98,7 @@ describe("the same program in a preview", () => {
 
     it("registers every container too", () => {
         expect(registered.filter((r) => r.startsWith("docker:index/container:"))).toEqual([
+            "docker:index/container:Container::meds-preflight",
             "docker:index/container:Container::meds-restore-0",
             "docker:index/container:Container::meds-litestream",
             "docker:index/container:Container::meds-app",

@@ -1,6 +1,6 @@
 /**
- * The Litestream sidecar's health check: pure functions that turn the rendered config into a
- * POSIX `sh` script and the Docker health check settings that run it.
+ * The Litestream sidecar's health check: pure functions that give the POSIX `sh` script and
+ * the settings that run it (Docker health check, Compose `healthcheck`, Kubernetes probes).
  *
  * Why this check (measured with litestream v0.5.16 against versitygw v1.8.0, see
  * README, "The sidecar's health check"): `litestream status` reads local state only and exits 0 with wrong
@@ -22,15 +22,10 @@
  * The check needs the control socket, so the rendered config must hold
  * `socket: { enabled: true, path: CONTROL_SOCKET_PATH }`.
  */
-import * as docker from "@pulumi/docker";
-import { parse } from "yaml";
 import { DatabaseReplica } from "../litestream/databases";
-import { formatGoDuration, parseGoDuration, SECOND_NS } from "../litestream/duration";
+import { parseGoDuration, SECOND_NS } from "../litestream/duration";
 import { CONFIG_PATH, CONTROL_SOCKET_PATH, HEALTHCHECK_SCRIPT_PATH } from "./paths";
 import { shellQuote } from "./shell";
-
-/** Litestream's sync interval when the config gives none (`DefaultSyncInterval`). */
-const DEFAULT_SYNC_INTERVAL_SECONDS = 1;
 
 /** How long the script waits for the control socket to answer. */
 const SOCKET_TIMEOUT_SECONDS = 5;
@@ -59,23 +54,19 @@ export function maxSyncAgeSeconds(syncIntervalSeconds: number): number {
 }
 
 /**
- * Reads each database's sync interval from the rendered config (the file Litestream reads, so
- * the threshold always matches what runs) and pairs it with the database path.
+ * Pairs each database path with the oldest acceptable sync for the sync interval the config
+ * is rendered with (the same timing, so the threshold matches what runs).
  */
 export function healthcheckDatabases(
-    config: string,
     databases: readonly DatabaseReplica[],
+    syncInterval: string,
 ): HealthcheckDatabase[] {
-    const parsed = (parse(config) ?? {}) as {
-        dbs?: { path?: string; replica?: { "sync-interval"?: string } }[];
-    };
-    return databases.map((db) => {
-        const entry = parsed.dbs?.find((d) => d.path === db.path);
-        const interval = entry?.replica?.["sync-interval"];
-        const ns = interval === undefined ? undefined : parseGoDuration(interval);
-        const seconds = ns === undefined ? DEFAULT_SYNC_INTERVAL_SECONDS : ns / SECOND_NS;
-        return { path: db.path, maxSyncAgeSeconds: maxSyncAgeSeconds(seconds) };
-    });
+    const ns = parseGoDuration(syncInterval);
+    if (ns === undefined) throw new RangeError(`${syncInterval} is not a Go duration`);
+    return databases.map((db) => ({
+        path: db.path,
+        maxSyncAgeSeconds: maxSyncAgeSeconds(ns / SECOND_NS),
+    }));
 }
 
 /**
@@ -137,24 +128,34 @@ exit $healthy
 `;
 }
 
+/** How a target runs a health check: a command, how often, and when it counts. */
+export interface HealthcheckPlan {
+    /** Exec form: the program and its arguments (no shell in between). */
+    command: string[];
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    /** Consecutive failures that make the container unhealthy. */
+    retries: number;
+    /** Seconds after the start during which failures do not count. */
+    startPeriodSeconds: number;
+}
+
 /** Seconds before failed checks count against the sidecar (its first sync may be long). */
 const START_PERIOD_SECONDS = 300;
 
 /**
- * Docker health check settings of the sidecar: every 10 s, so `wait` sees the first successful
- * sync within about 10 s of the start. No `startInterval`: the Docker client library refuses it
- * below API 1.44 ("specify health-check start interval" requires API version 1.44), so a host
- * on Docker 20.10 to 24 (Debian 12's docker.io is 20.10) could not create the container.
- * Durations are in Go's `Duration.String()` form, the form the provider reads back.
+ * The sidecar's health check: every 10 s, so a deploy that waits for it sees the first
+ * successful sync within about 10 s of the start. No start interval: the Docker client library
+ * refuses it below API 1.44 ("specify health-check start interval" requires API version 1.44),
+ * so a host on Docker 20.10 to 24 (Debian 12's docker.io is 20.10) could not create it.
  */
-export function sidecarHealthcheck(databaseCount: number): docker.types.input.ContainerHealthcheck {
-    const timeout = SOCKET_TIMEOUT_SECONDS + LIST_TIMEOUT_SECONDS * databaseCount + 5;
+export function sidecarHealthcheck(databaseCount: number): HealthcheckPlan {
     return {
-        tests: ["CMD", "/bin/sh", HEALTHCHECK_SCRIPT_PATH],
-        interval: formatGoDuration(10 * SECOND_NS),
-        timeout: formatGoDuration(timeout * SECOND_NS),
+        command: ["/bin/sh", HEALTHCHECK_SCRIPT_PATH],
+        intervalSeconds: 10,
+        timeoutSeconds: SOCKET_TIMEOUT_SECONDS + LIST_TIMEOUT_SECONDS * databaseCount + 5,
         retries: 3,
-        startPeriod: formatGoDuration(START_PERIOD_SECONDS * SECOND_NS),
+        startPeriodSeconds: START_PERIOD_SECONDS,
     };
 }
 

@@ -1,0 +1,264 @@
+/**
+ * The deployment plan: which containers run, in which order, with which command, files,
+ * environment, volume, health check and labels, as plain data from pure functions. Every
+ * target reads the same plan (the Docker deployment, the Compose export, Kubernetes), so a
+ * fix to the order or the health check lands in all of them.
+ *
+ * Order and why:
+ * 1. The preflight (./preflight.ts) runs first, once the bucket exists: a broken credential
+ *    stops the deploy in seconds, before anything is restored or replaced.
+ * 2. One restore a database (`litestream restore -if-db-not-exists -if-replica-exists
+ *    -integrity-check full`) runs after it and must exit 0, so the sidecar never sees a
+ *    half-restored file and the app never creates an empty database over a backup.
+ * 3. The Litestream sidecar starts after the restores; the deploy waits until its health check
+ *    passes (./healthcheck.ts).
+ * 4. The app starts last, after the restores and the healthy sidecar, so its first writes are
+ *    already watched. On a first deploy no database exists until the app creates it: the
+ *    sidecar's check accepts that (it lists the replica instead), so waiting cannot dead-lock.
+ *
+ * Values only known during the deployment (the rendered config, the app's image and
+ * environment) are references ({@link PlanRef}) that each target fills in; the credential is
+ * named, never held: targets inject it as a secret environment.
+ */
+import { AppArgs } from "../args";
+import { DatabaseReplica } from "../litestream/databases";
+import { HEALTHCHECK_SCRIPT_PATH } from "./paths";
+import {
+    healthcheckDatabases,
+    HealthcheckPlan,
+    renderHealthcheckScript,
+    sidecarHealthcheck,
+} from "./healthcheck";
+import { PREFLIGHT_SCRIPT_PATH, renderPreflightScript } from "./preflight";
+import { CONFIG_PATH } from "./paths";
+import { restoreCommandArgs } from "./restore";
+
+/** What a container is for; also the value of its {@link LABEL_ROLE} label. */
+export type Role = "preflight" | "restore" | "litestream" | "app";
+
+/** A value the target fills in: known only during the deployment. */
+export interface PlanRef {
+    ref: "litestreamConfig" | "appImage";
+}
+
+/** The rendered Litestream config (no credential in it). */
+export const LITESTREAM_CONFIG: PlanRef = { ref: "litestreamConfig" };
+/** The app's image, as given. */
+export const APP_IMAGE: PlanRef = { ref: "appImage" };
+
+/** Label key naming what a container or volume is for (a {@link Role}, or `data`). */
+export const LABEL_ROLE = "litestream-backup.role";
+/** Label key of a restore container naming the database it restores. */
+export const LABEL_DATABASE = "litestream-backup.database";
+
+/** The environment variables that carry the bucket credential (Litestream reads them). */
+export const CREDENTIAL_ENV = ["LITESTREAM_ACCESS_KEY_ID", "LITESTREAM_SECRET_ACCESS_KEY"];
+
+/** A file a container gets before it starts (no bind mount, no heredoc). */
+export interface PlanFile {
+    path: string;
+    content: string | PlanRef;
+}
+
+/** One container of the deployment. */
+export interface ContainerPlan {
+    /** Unique within the plan; the component's child is `<name>-<key>`. */
+    key: string;
+    role: Role;
+    /** Container name. */
+    name: string;
+    image: string | PlanRef;
+    /** Overrides the image's entrypoint when set. */
+    entrypoint?: string[];
+    /** Overrides the image's command when set. */
+    command?: string[];
+    files: PlanFile[];
+    /** Gets the bucket credential ({@link CREDENTIAL_ENV}) as a secret environment. */
+    credentials: boolean;
+    /** Gets the app's environment (`app.envs`). */
+    appEnv: boolean;
+    /** `uid:gid` to run as; the image's user when unset. */
+    user?: string;
+    /** Mounts the data volume at the plan's `dataDir`. */
+    dataVolume: boolean;
+    /** `once`: runs to completion, and what comes after needs exit 0; `service`: keeps running. */
+    run: "once" | "service";
+    /** Keys of the containers that must have finished (`once`) or be healthy first. */
+    after: string[];
+    healthcheck?: HealthcheckPlan;
+    /** The deploy waits until the health check passes. */
+    waitHealthy: boolean;
+    ports: { internal: number; external: number }[];
+    /** Labels of this container beyond the component's own ({@link LABEL_ROLE}, ...). */
+    labels: Record<string, string>;
+    /** Seconds it gets after SIGTERM before it is killed. */
+    stopGraceSeconds?: number;
+    /** The database a restore is for. */
+    database?: DatabaseReplica;
+}
+
+/** The whole deployment. */
+export interface DeploymentPlan {
+    containers: ContainerPlan[];
+    /** Name of the data volume shared by the restores, the sidecar and the app. */
+    volumeName: string;
+    /** Mount path of the data volume. */
+    dataDir: string;
+    /** Name of the network the containers share. */
+    networkName: string;
+}
+
+/**
+ * Seconds the sidecar gets after SIGTERM. Litestream makes a last sync on shutdown, for up to
+ * 30 s by default (`shutdown-sync-timeout`): the grace period lets it finish.
+ */
+export const SIDECAR_STOP_SECONDS = 40;
+
+/** Seconds the app gets after SIGTERM. */
+export const APP_STOP_SECONDS = 30;
+
+/** Litestream runs as root in its containers, whatever the image's default user. */
+const LITESTREAM_USER = "0:0";
+
+/** Container, volume and network names, all derived from the app's container name. */
+export interface PlanNames {
+    app: string;
+    litestream: string;
+    preflight: string;
+    volume: string;
+    network: string;
+    restore: (index: number) => string;
+}
+
+/** The names for an app container name. */
+export function planNames(appName: string): PlanNames {
+    return {
+        app: appName,
+        litestream: `${appName}-litestream`,
+        preflight: `${appName}-preflight`,
+        volume: `${appName}-data`,
+        network: `${appName}-network`,
+        restore: (index) => `${appName}-restore-${index}`,
+    };
+}
+
+/** Everything the plan is made of; all of it validated. */
+export interface PlanInput {
+    /** Container name of the app; every other name derives from it. */
+    appName: string;
+    app: Pick<AppArgs, "dataDir" | "command" | "ports">;
+    databases: readonly DatabaseReplica[];
+    /** Restore missing databases before the sidecar and the app start. */
+    autoRestore: boolean;
+    /** Pinned Litestream image. */
+    litestreamImage: string;
+    /** Sync interval the config is rendered with (Go duration). */
+    syncInterval: string;
+}
+
+/** The plan of a deployment. */
+export function deploymentPlan(input: PlanInput): DeploymentPlan {
+    const names = planNames(input.appName);
+    const role = (r: Role) => ({ [LABEL_ROLE]: r });
+    const config: PlanFile = { path: CONFIG_PATH, content: LITESTREAM_CONFIG };
+
+    const preflight: ContainerPlan = {
+        key: "preflight",
+        role: "preflight",
+        name: names.preflight,
+        image: input.litestreamImage,
+        entrypoint: ["/bin/sh"],
+        command: [PREFLIGHT_SCRIPT_PATH],
+        files: [
+            config,
+            { path: PREFLIGHT_SCRIPT_PATH, content: renderPreflightScript(input.databases) },
+        ],
+        credentials: true,
+        appEnv: false,
+        user: LITESTREAM_USER,
+        dataVolume: false,
+        run: "once",
+        after: [],
+        waitHealthy: false,
+        ports: [],
+        labels: role("preflight"),
+    };
+
+    const restores: ContainerPlan[] = input.autoRestore
+        ? input.databases.map((db, index) => ({
+              key: `restore-${index}`,
+              role: "restore",
+              name: names.restore(index),
+              image: input.litestreamImage,
+              command: restoreCommandArgs(db.path),
+              files: [config],
+              credentials: true,
+              appEnv: false,
+              user: LITESTREAM_USER,
+              dataVolume: true,
+              run: "once",
+              after: [preflight.key],
+              waitHealthy: false,
+              ports: [],
+              labels: { ...role("restore"), [LABEL_DATABASE]: db.path },
+              database: db,
+          }))
+        : [];
+    const restoreKeys = restores.map((r) => r.key);
+
+    const sidecar: ContainerPlan = {
+        key: "litestream",
+        role: "litestream",
+        name: names.litestream,
+        image: input.litestreamImage,
+        command: ["replicate", "-config", CONFIG_PATH],
+        files: [
+            config,
+            {
+                path: HEALTHCHECK_SCRIPT_PATH,
+                content: renderHealthcheckScript(
+                    healthcheckDatabases(input.databases, input.syncInterval),
+                ),
+            },
+        ],
+        credentials: true,
+        appEnv: false,
+        user: LITESTREAM_USER,
+        dataVolume: true,
+        run: "service",
+        after: [preflight.key, ...restoreKeys],
+        healthcheck: sidecarHealthcheck(input.databases.length),
+        waitHealthy: true,
+        ports: [],
+        labels: role("litestream"),
+        stopGraceSeconds: SIDECAR_STOP_SECONDS,
+    };
+
+    const app: ContainerPlan = {
+        key: "app",
+        role: "app",
+        name: names.app,
+        image: APP_IMAGE,
+        command: input.app.command,
+        files: [],
+        credentials: false,
+        appEnv: true,
+        dataVolume: true,
+        run: "service",
+        after: [...restoreKeys, sidecar.key],
+        waitHealthy: false,
+        ports: (input.app.ports ?? []).map((p) => ({
+            internal: p.internal,
+            external: p.external ?? p.internal,
+        })),
+        labels: role("app"),
+        stopGraceSeconds: APP_STOP_SECONDS,
+    };
+
+    return {
+        containers: [preflight, ...restores, sidecar, app],
+        volumeName: names.volume,
+        dataDir: input.app.dataDir,
+        networkName: names.network,
+    };
+}
