@@ -1,9 +1,9 @@
 /**
  * The deployment on a Docker host: the data volume and one container for each entry of the
  * plan (../plan/plan.ts), in its order. One-shot containers (the preflight, the restores) are
- * run to the end (`attach`), and what comes after them gets its image through their gate
- * (./gate.ts), so it is created only once they exited 0. The sidecar is waited for until its
- * health check passes (`wait`).
+ * run to the end (`attach`), and what comes after them gets its restart policy through their
+ * gate (./gate.ts), so it is created only once they exited 0. The sidecar is waited for until
+ * its health check passes (`wait`).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -80,11 +80,11 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
 
     const containers: Record<string, docker.Container> = {};
     const plans: Record<string, ContainerPlan> = {};
-    /** The one-shots each container's image waits for (directly or through its image). */
+    /** The one-shots each container waits for, through its own gate or one before it. */
     const gatedBy: Record<string, Set<string>> = {};
     for (const c of plan.containers) {
         const before = c.after.map((key) => plans[key]);
-        // A one-shot that a container before this one already waits for through its image needs
+        // A one-shot that a container before this one already waits for through its gate needs
         // no gate here: this container depends on that one, which is not created when the gate
         // fails. So the app, which follows the gated sidecar, takes no input from the gate,
         // and a replaced restore or sidecar (a new credential, say) leaves the app running.
@@ -103,13 +103,12 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
                       })),
                   );
         const once = c.run === "once";
+        const restart = once ? "no" : "unless-stopped";
         const container = new docker.Container(
             `${ctx.name}-${c.key}`,
             {
                 name: c.name,
-                // The image resolves only after every one-shot before it exited 0 (and throws
-                // otherwise), so a failed step stops the deploy before this container exists.
-                image: gate === undefined ? image : pulumi.all([gate, image]).apply(([, i]) => i),
+                image,
                 entrypoints: c.entrypoint,
                 command: c.command,
                 uploads:
@@ -125,9 +124,16 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
                 networksAdvanced,
                 labels: labels(c.labels),
                 user: c.user,
-                ...(once
-                    ? { attach: true, logs: true, mustRun: false, restart: "no" }
-                    : { restart: "unless-stopped" }),
+                // The restart policy resolves only after every one-shot before this container
+                // exited 0 (and throws otherwise), so a failed step stops the deploy before this
+                // container is created or replaced. The gate rides on `restart` because the
+                // provider updates it in place: a property built from a one-shot's output is
+                // unknown while that one-shot is replaced, and Pulumi deletes, before a
+                // delete-before-replace, every dependent whose unknown property forces a
+                // replacement (an image would). So a failing preflight leaves the running
+                // sidecar as it was.
+                restart: gate === undefined ? restart : gate.apply(() => restart),
+                ...(once ? { attach: true, logs: true, mustRun: false } : {}),
                 healthcheck: c.healthcheck && dockerHealthcheck(c.healthcheck),
                 ...(c.waitHealthy ? { wait: true, waitTimeout: HEALTHY_WAIT_TIMEOUT_SECONDS } : {}),
                 ...(c.stopGraceSeconds === undefined

@@ -252,11 +252,20 @@ describe("createDeployment", () => {
                 ).toBe(false);
             }
         }
-        // The sidecar's image, in contrast, waits for every restore's exit code.
+        // The sidecar's restart policy, in contrast, waits for every restore's exit code (the
+        // restores wait for the preflight's); its image (replace-only) takes nothing from them,
+        // so a replaced preflight or restore never deletes the running sidecar ahead of its
+        // replacement.
         const sidecar = built.children.find((c) => c.name === "meds-litestream");
-        const imageFrom = await getAllResources(pulumi.output(sidecar?.props.image));
+        const restartFrom = await getAllResources(pulumi.output(sidecar?.props.restart));
         for (const restore of built.dep.restoreContainers)
-            expect(imageFrom.has(restore)).toBe(true);
+            expect(restartFrom.has(restore)).toBe(true);
+        const imageFrom = await getAllResources(pulumi.output(sidecar?.props.image));
+        expect(imageFrom.size).toBe(0);
+        // The restores, in turn, wait for the preflight the same way.
+        const restore = built.children.find((c) => c.name === "meds-restore-0");
+        const gateFrom = await getAllResources(pulumi.output(restore?.props.restart));
+        expect([...gateFrom]).toEqual([built.dep.containers.preflight]);
     });
 
     it("runs one one-shot restore a database that exits instead of staying up", () => {
@@ -483,10 +492,10 @@ describe("the restore gate", () => {
             "The Litestream sidecar and the app were not started, so nothing overwrites the backup.",
             "`pulumi up --replace 'urn:pulumi:test::litestream-backup::test:index:Parent$docker:index/container:Container::broken-restore-0'`",
         ];
-        for (const property of ["image"]) {
+        for (const property of ["restart"]) {
             const failures = messages.filter((m) => m.includes(`"${property}"`));
-            // The sidecar's image carries the failure; the app is never registered, since it
-            // depends on the sidecar (asserted above).
+            // The sidecar's restart policy carries the failure; the app is never registered,
+            // since it depends on the sidecar (asserted above).
             expect(failures.length, messages.join("\n---\n")).toBeGreaterThanOrEqual(1);
             for (const message of failures) {
                 for (const part of expected) expect(message).toContain(part);

@@ -238,3 +238,20 @@ describe("the gate's message when the preflight fails", () => {
         );
     });
 });
+
+describe("the gate's error", () => {
+    it("stays cheap to format: a stack of the message only, resource and promise not walked", async () => {
+        const { quietResourceError } = await import("../../components/docker/gate");
+        const resource = { urn: "urn:x" } as unknown as import("@pulumi/pulumi").Resource;
+        const error = quietResourceError("The preflight check of the bucket failed", resource);
+        (error as unknown as { promise: unknown }).promise = Promise.resolve(resource);
+        expect(error.resource).toBe(resource);
+        expect(error.hideStack).toBe(true);
+        expect(error.stack).toBe("ResourceError: The preflight check of the bucket failed");
+        const { inspect } = await import("node:util");
+        const text = inspect(error, { colors: true });
+        expect(text).not.toContain("urn:x");
+        expect(text).not.toContain("Promise");
+        expect(text.length).toBeLessThan(300);
+    });
+});
