@@ -1,8 +1,9 @@
 /**
  * A real S3 server for the tests: versitygw (the implementation the `local` provider
- * deploys, built by `npm run deps`) with the posix backend, on 127.0.0.1, a free port, its
- * own data folder and generated root keys. It can be stopped and started again on the same
- * port and folder, keeping its data, to play a storage outage.
+ * deploys, built by `npm run deps`) with the posix backend, on 127.0.0.1 (or another address
+ * of this machine, such as the Docker bridge's gateway, where containers reach it), a free
+ * port, its own data folder and generated root keys. It can be stopped and started again on
+ * the same port and folder, keeping its data, to play a storage outage.
  */
 import {
     CreateBucketCommand,
@@ -54,8 +55,12 @@ export class S3Server {
         /** Users and their keys (`--iam-dir`), a hidden folder inside the data root. */
         readonly iamDir: string,
         readonly root: S3Keys,
+        /** The address it listens on. */
+        readonly host = "127.0.0.1",
     ) {
-        this.endpoint = `http://127.0.0.1:${port}`;
+        // An empty host would make versitygw listen on every interface.
+        if (host.trim() === "") throw new Error("the S3 server needs an address to listen on");
+        this.endpoint = `http://${host}:${port}`;
         this.accessLog = path.join(path.dirname(dataDir), "access.log");
     }
 
@@ -79,7 +84,7 @@ export class S3Server {
             depsBinary("versitygw"),
             [
                 "--port",
-                `127.0.0.1:${this.port}`,
+                `${this.host}:${this.port}`,
                 "--health",
                 "/health",
                 "--iam-dir",
@@ -131,7 +136,7 @@ export class S3Server {
 
     /** A server on the same port and keys serving another data folder (e.g. a copy). */
     withData(dataDir: string): S3Server {
-        return new S3Server(this.port, dataDir, path.join(dataDir, ".iam"), this.root);
+        return new S3Server(this.port, dataDir, path.join(dataDir, ".iam"), this.root, this.host);
     }
 
     /** An S3 client for these keys (root by default). */
@@ -259,15 +264,15 @@ export function generateKeys(prefix = "test"): S3Keys {
 }
 
 /**
- * Starts a fresh S3 server: new folder, free port, random root keys. `cleanupAll()` stops
- * it and removes the folder.
+ * Starts a fresh S3 server: new folder, free port, random root keys, listening on `host`
+ * (default 127.0.0.1). `cleanupAll()` stops it and removes the folder.
  */
-export async function startS3Server(): Promise<S3Server> {
+export async function startS3Server(host = "127.0.0.1"): Promise<S3Server> {
     const base = tempDir("s3");
     const dataDir = path.join(base, "data");
     const iamDir = path.join(dataDir, ".iam");
     mkdirSync(iamDir, { recursive: true });
-    const server = new S3Server(await freePort(), dataDir, iamDir, generateKeys("root"));
+    const server = new S3Server(await freePort(), dataDir, iamDir, generateKeys("root"), host);
     await server.start();
     return server;
 }

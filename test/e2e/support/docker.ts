@@ -165,3 +165,33 @@ export function replicaFiles(sidecar: string, database: string): string[] {
 export function health(name: string): string | undefined {
     return inspect(name)?.State.Health?.Status;
 }
+
+/**
+ * The host's address on Docker's default bridge (docker0's gateway): a server this machine
+ * runs there is reached by containers on any of the engine's bridge networks, and by nothing
+ * outside this machine.
+ */
+export function bridgeGateway(): string {
+    const fromIpam = docker([
+        "network",
+        "inspect",
+        "bridge",
+        "--format",
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+    ]).trim();
+    if (fromIpam !== "") return fromIpam;
+    const iface =
+        docker([
+            "network",
+            "inspect",
+            "bridge",
+            "--format",
+            '{{index .Options "com.docker.network.bridge.name"}}',
+        ]).trim() || "docker0";
+    const out = execFileSync("ip", ["-4", "-o", "addr", "show", "dev", iface], {
+        encoding: "utf8",
+    });
+    const match = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(out);
+    if (!match) throw new Error(`no IPv4 address on ${iface}: ${out}`);
+    return match[1];
+}
