@@ -82,6 +82,10 @@ pulumi_env() {
     [[ -x "$PULUMI" ]] || fail "no Pulumi CLI: run npm run deps (it builds one) or install Pulumi"
     export PULUMI_HOME="$TOOLCHAIN_HOME"
     export PULUMI_IGNORE_AMBIENT_PLUGINS=true
+    # The plugins this program uses are installed; the other packages in node_modules (aws,
+    # cloudflare) cannot be downloaded where this toolchain is needed, and trying costs 5 s of
+    # retries on every command.
+    export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   fi
   export PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi-state}"
