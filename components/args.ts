@@ -176,6 +176,19 @@ export interface AppArgs {
      * @default the image's `CMD`
      */
     command?: string[];
+    /**
+     * The user the app runs as: a numeric `uid` or `uid:gid` (names such as `node` are not
+     * accepted: each image maps them to ids of its own; `docker run --rm --entrypoint id
+     * <image>` prints the ids of an image's user). When it is set, a one-shot step gives the
+     * data directory, each database, its `-wal` and `-shm` files and Litestream's
+     * `.<db>-litestream` folder to this user after the restores and before the sidecar starts,
+     * and the sidecar (root) then keeps the files it creates owned by the database's owner. A
+     * bare `uid` changes only the owner: the app then needs no write access through its group.
+     * `"0"` runs the app as root, whatever the image's `USER`, and needs no such step.
+     * @default the image's `USER`, which must then be root: a restore writes the database as root
+     * @example "1000:1000"
+     */
+    user?: string;
 }
 
 /** How often Litestream syncs and snapshots, and how long backups are kept. */

@@ -14,6 +14,7 @@ import {
     StorageArgs,
     StorageProvider,
 } from "./args";
+import { MAX_ID, parseAppUser } from "./app-user";
 import { parseGoDuration } from "./litestream/duration";
 import { resolveTiming } from "./litestream/timing";
 import { storageFlagIssues } from "./storage/append-only";
@@ -448,6 +449,28 @@ function checkApp(app: AppArgs, issues: ArgIssue[]): void {
     }
 }
 
+/** Checks `app.user` (a numeric `uid` or `uid:gid`); undefined when valid. */
+export function appUserProblem(user: unknown): string | undefined {
+    const field = "`app.user`";
+    if (typeof user === "number") {
+        return `${field} is the number ${code(user)}: write it as a string, \`"${user}"\` (or \`"uid:gid"\`, e.g. \`"1000:1000"\`).`;
+    }
+    if (typeof user !== "string") {
+        return `${field} must be a string: a numeric \`uid\` or \`uid:gid\`, e.g. \`"1000:1000"\`.`;
+    }
+    if (user === "") {
+        return `${field} is empty: leave it out to run the app as its image's user, or give a numeric \`uid\` or \`uid:gid\`, e.g. \`1000:1000\`.`;
+    }
+    if (parseAppUser(user) !== undefined) return undefined;
+    if (/[A-Za-z]/.test(user)) {
+        return `${field} ${code(user)} is a name: give numeric ids, \`uid\` or \`uid:gid\` (names differ between images and cannot be resolved here); \`docker run --rm --entrypoint id <app image>\` prints them, and \`uid=1000(node) gid=1000(node)\` is \`1000:1000\`.`;
+    }
+    if (/^(0|[1-9][0-9]*)(:(0|[1-9][0-9]*))?$/.test(user)) {
+        return `${field} ${code(user)} is out of range: a uid and a gid are whole numbers from 0 to ${MAX_ID}.`;
+    }
+    return `${field} ${code(user)} is not \`uid\` or \`uid:gid\`: write one or two whole numbers without leading zeros, e.g. \`1000\` or \`1000:1000\`.`;
+}
+
 function checkReplication(replication: ReplicationArgs | undefined, issues: ArgIssue[]): void {
     if (replication === undefined) return;
     const add = (field: string, reason: string) =>
@@ -577,6 +600,9 @@ export function validateArgs(name: string, args: LitestreamBackupArgs): ArgIssue
         });
     } else {
         checkApp(args.app, issues);
+        // Apart from checkApp, which stops early when no database is listed.
+        const userProblem = args.app.user === undefined ? undefined : appUserProblem(args.app.user);
+        if (userProblem) issues.push({ propertyPath: "app.user", reason: userProblem });
     }
     checkReplication(args.replication, issues);
     if (args.autoRestore !== undefined && typeof args.autoRestore !== "boolean") {

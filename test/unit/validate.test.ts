@@ -391,6 +391,72 @@ const BAD: [string, Mutation, string, string][] = [
         "`app.command` is empty: leave it out to run the image's CMD, or list the command and its arguments.",
     ],
     [
+        "app user by name",
+        (a) => (a.app.user = "node"),
+        "app.user",
+        "`app.user` `node` is a name: give numeric ids, `uid` or `uid:gid` (names differ between images and cannot be resolved here); `docker run --rm --entrypoint id <app image>` prints them, and `uid=1000(node) gid=1000(node)` is `1000:1000`.",
+    ],
+    [
+        "app user with a group name",
+        (a) => (a.app.user = "1000:nogroup"),
+        "app.user",
+        "`app.user` `1000:nogroup` is a name: give numeric ids, `uid` or `uid:gid` (names differ between images and cannot be resolved here); `docker run --rm --entrypoint id <app image>` prints them, and `uid=1000(node) gid=1000(node)` is `1000:1000`.",
+    ],
+    [
+        "app user as a YAML number",
+        (a) => (a.app.user = 1000 as unknown as string),
+        "app.user",
+        '`app.user` is the number `1000`: write it as a string, `"1000"` (or `"uid:gid"`, e.g. `"1000:1000"`).',
+    ],
+    [
+        "app user of another type",
+        (a) => (a.app.user = { uid: 1000 } as unknown as string),
+        "app.user",
+        '`app.user` must be a string: a numeric `uid` or `uid:gid`, e.g. `"1000:1000"`.',
+    ],
+    [
+        "app user empty",
+        (a) => (a.app.user = ""),
+        "app.user",
+        "`app.user` is empty: leave it out to run the app as its image's user, or give a numeric `uid` or `uid:gid`, e.g. `1000:1000`.",
+    ],
+    [
+        "app user without its gid after the colon",
+        (a) => (a.app.user = "1000:"),
+        "app.user",
+        "`app.user` `1000:` is not `uid` or `uid:gid`: write one or two whole numbers without leading zeros, e.g. `1000` or `1000:1000`.",
+    ],
+    [
+        "app user negative",
+        (a) => (a.app.user = "-1"),
+        "app.user",
+        "`app.user` `-1` is not `uid` or `uid:gid`: write one or two whole numbers without leading zeros, e.g. `1000` or `1000:1000`.",
+    ],
+    [
+        "app user with a leading zero",
+        (a) => (a.app.user = "01000:1000"),
+        "app.user",
+        "`app.user` `01000:1000` is not `uid` or `uid:gid`: write one or two whole numbers without leading zeros, e.g. `1000` or `1000:1000`.",
+    ],
+    [
+        "app user with three parts",
+        (a) => (a.app.user = "1000:1000:1000"),
+        "app.user",
+        "`app.user` `1000:1000:1000` is not `uid` or `uid:gid`: write one or two whole numbers without leading zeros, e.g. `1000` or `1000:1000`.",
+    ],
+    [
+        "app user uid out of range ((uid_t)-1)",
+        (a) => (a.app.user = "4294967295"),
+        "app.user",
+        "`app.user` `4294967295` is out of range: a uid and a gid are whole numbers from 0 to 4294967294.",
+    ],
+    [
+        "app user gid out of range",
+        (a) => (a.app.user = "1000:99999999999999999999"),
+        "app.user",
+        "`app.user` `1000:99999999999999999999` is out of range: a uid and a gid are whole numbers from 0 to 4294967294.",
+    ],
+    [
         "preset unknown",
         (a) => (a.replication = { preset: "hourly" as ReplicationPreset }),
         "replication.preset",
@@ -611,6 +677,11 @@ describe("validateArgs", () => {
             (a) => (a.app.image = `ghcr.io/acme/meds@sha256:${"a".repeat(64)}`),
         ],
         ["autoRestore off", (a) => (a.autoRestore = false)],
+        ["an app user uid:gid", (a) => (a.app.user = "1000:1000")],
+        ["an app user uid alone", (a) => (a.app.user = "65532")],
+        ["an app user root", (a) => (a.app.user = "0")],
+        ["an app user root:root", (a) => (a.app.user = "0:0")],
+        ["the highest ids", (a) => (a.app.user = "4294967294:4294967294")],
     ];
     it.each(GOOD)("accepts %s", (_desc, mutate) => {
         const args = base();
@@ -625,6 +696,16 @@ describe("validateArgs", () => {
         expect(validateArgs("meds", args).map((i) => i.propertyPath)).toEqual([
             "app.dataDir",
             "replication.syncInterval",
+        ]);
+    });
+
+    it("checks app.user even when no database is listed", () => {
+        const args = base();
+        args.app.databases = [];
+        args.app.user = "node";
+        expect(validateArgs("meds", args).map((i) => i.propertyPath)).toEqual([
+            "app.databases",
+            "app.user",
         ]);
     });
 
