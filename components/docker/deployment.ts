@@ -1,9 +1,9 @@
 /**
  * The deployment on a Docker host: the data volume and one container for each entry of the
- * plan (../plan/plan.ts), in its order. One-shot containers (the preflight, the restores) are
- * run to the end (`attach`), and what comes after them gets its restart policy through their
- * gate (./gate.ts), so it is created only once they exited 0. The sidecar is waited for until
- * its health check passes (`wait`).
+ * plan (../plan/plan.ts), in its order. One-shot containers (the preflight, the restores, the
+ * ownership step) are run to the end (`attach`), and what comes after them gets its restart
+ * policy through their gate (./gate.ts), so it is created only once they exited 0. The sidecar
+ * is waited for until its health check passes (`wait`).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";

@@ -1,6 +1,7 @@
 /**
- * The gate over one-shot containers (the preflight and the restores): what comes after them is
- * created only once each exited 0, and a failure stops the deploy with its reason.
+ * The gate over one-shot containers (the preflight, the restores and the ownership step): what
+ * comes after them is created only once each exited 0, and a failure stops the deploy with its
+ * reason.
  *
  * Why one-shot containers rather than, say, the sidecar's `replicate -restore-if-db-not-exists`
  * with a health check and `wait`:
@@ -92,6 +93,18 @@ export function gateFailureMessage(
             "and the app were left as they were. Fix the cause and run `pulumi up` again: the " +
             "check runs again when the credential, the config or the image changes; after a fix " +
             `outside the stack (a firewall, the bucket) run \`pulumi up${replace}\`.`
+        );
+    }
+    if (failed.some((o) => o.role === "ownership")) {
+        const parts = failed.map(
+            (o) =>
+                `Giving the data volume to \`app.user\` failed: ${exited(o)}. Its log ends with:\n${logTail(o.logs)}`,
+        );
+        return (
+            `${parts.join("\n")}\n` +
+            "The data directory or a database file could not be given to the app's user. The " +
+            "Litestream sidecar and the app were not started. Fix the cause, then run the step " +
+            `again with \`pulumi up${replace}\`.`
         );
     }
     const parts = failed.map(

@@ -10,9 +10,11 @@
  * 2. One restore a database (`litestream restore -if-db-not-exists -if-replica-exists
  *    -integrity-check full`) runs after it and must exit 0, so the sidecar never sees a
  *    half-restored file and the app never creates an empty database over a backup.
- * 3. The Litestream sidecar starts after the restores; the deploy waits until its health check
+ * 3. With `app.user` (a uid other than 0), the ownership step (./ownership.ts) runs after the
+ *    restores and must exit 0: the data directory and the database files become the app's.
+ * 4. The Litestream sidecar starts after them; the deploy waits until its health check
  *    passes (./healthcheck.ts).
- * 4. The app starts last, after the restores and the healthy sidecar, so its first writes are
+ * 5. The app starts last, after the restores and the healthy sidecar, so its first writes are
  *    already watched. On a first deploy no database exists until the app creates it: the
  *    sidecar's check accepts that (it lists the replica instead), so waiting cannot dead-lock.
  *
@@ -20,6 +22,7 @@
  * environment) are references ({@link PlanRef}) that each target fills in; the credential is
  * named, never held: targets inject it as a secret environment.
  */
+import { parseAppUser } from "../app-user";
 import { AppArgs } from "../args";
 import { DatabaseReplica } from "../litestream/databases";
 import { HEALTHCHECK_SCRIPT_PATH } from "./paths";
@@ -30,11 +33,12 @@ import {
     sidecarHealthcheck,
 } from "./healthcheck";
 import { PREFLIGHT_SCRIPT_PATH, renderPreflightScript } from "./preflight";
+import { needsOwnershipStep, renderOwnershipScript } from "./ownership";
 import { CONFIG_PATH } from "./paths";
 import { restoreCommandArgs } from "./restore";
 
 /** What a container is for; also the value of its {@link LABEL_ROLE} label. */
-export type Role = "preflight" | "restore" | "litestream" | "app";
+export type Role = "preflight" | "restore" | "ownership" | "litestream" | "app";
 
 /** A value the target fills in: known only during the deployment. */
 export interface PlanRef {
@@ -125,6 +129,7 @@ export interface PlanNames {
     app: string;
     litestream: string;
     preflight: string;
+    ownership: string;
     volume: string;
     network: string;
     restore: (index: number) => string;
@@ -136,6 +141,7 @@ export function planNames(appName: string): PlanNames {
         app: appName,
         litestream: `${appName}-litestream`,
         preflight: `${appName}-preflight`,
+        ownership: `${appName}-ownership`,
         volume: `${appName}-data`,
         network: `${appName}-network`,
         restore: (index) => `${appName}-restore-${index}`,
@@ -146,7 +152,7 @@ export function planNames(appName: string): PlanNames {
 export interface PlanInput {
     /** Container name of the app; every other name derives from it. */
     appName: string;
-    app: Pick<AppArgs, "dataDir" | "command" | "ports">;
+    app: Pick<AppArgs, "dataDir" | "command" | "ports" | "user">;
     databases: readonly DatabaseReplica[];
     /** Restore missing databases before the sidecar and the app start. */
     autoRestore: boolean;
@@ -206,6 +212,31 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
         : [];
     const restoreKeys = restores.map((r) => r.key);
 
+    const appUser = input.app.user === undefined ? undefined : parseAppUser(input.app.user);
+    const ownership: ContainerPlan[] = needsOwnershipStep(appUser)
+        ? [
+              {
+                  key: "ownership",
+                  role: "ownership",
+                  name: names.ownership,
+                  image: input.litestreamImage,
+                  entrypoint: ["/bin/sh", "-c"],
+                  command: [renderOwnershipScript(input.app.dataDir, input.databases, appUser)],
+                  files: [],
+                  credentials: false,
+                  appEnv: false,
+                  user: LITESTREAM_USER,
+                  dataVolume: true,
+                  run: "once",
+                  after: [preflight.key, ...restoreKeys],
+                  waitHealthy: false,
+                  ports: [],
+                  labels: role("ownership"),
+              },
+          ]
+        : [];
+    const ownershipKeys = ownership.map((o) => o.key);
+
     const sidecar: ContainerPlan = {
         key: "litestream",
         role: "litestream",
@@ -226,7 +257,7 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
         user: LITESTREAM_USER,
         dataVolume: true,
         run: "service",
-        after: [preflight.key, ...restoreKeys],
+        after: [preflight.key, ...restoreKeys, ...ownershipKeys],
         healthcheck: sidecarHealthcheck(input.databases.length),
         waitHealthy: true,
         ports: [],
@@ -243,9 +274,10 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
         files: [],
         credentials: false,
         appEnv: true,
+        user: input.app.user,
         dataVolume: true,
         run: "service",
-        after: [...restoreKeys, sidecar.key],
+        after: [...restoreKeys, ...ownershipKeys, sidecar.key],
         waitHealthy: false,
         ports: (input.app.ports ?? []).map((p) => ({
             internal: p.internal,
@@ -256,7 +288,7 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
     };
 
     return {
-        containers: [preflight, ...restores, sidecar, app],
+        containers: [preflight, ...restores, ...ownership, sidecar, app],
         volumeName: names.volume,
         dataDir: input.app.dataDir,
         networkName: names.network,

@@ -47,7 +47,9 @@ beforeAll(async () => {
         outputs: {
             // Restore containers of the component named "broken" exit 1, as a wrong secret does.
             "docker:index/container:Container": (r) => {
-                const broken = r.name.startsWith("broken-restore-");
+                // ... and the ownership step of the component named "chownfail".
+                const broken =
+                    r.name.startsWith("broken-restore-") || r.name === "chownfail-ownership";
                 return {
                     name: r.inputs.name ?? r.name,
                     exitCode: broken ? 1 : 0,
@@ -84,6 +86,7 @@ interface BuildOptions {
     docker?: DockerArgs;
     databases?: string[];
     metricsPort?: number;
+    user?: string;
 }
 
 function build(name: string, options: BuildOptions = {}): Built {
@@ -125,6 +128,7 @@ function build(name: string, options: BuildOptions = {}): Built {
                 dataDir: "/app/data",
                 ports: [{ internal: 8080 }, { internal: 9000, external: 80 }],
                 command: ["meds", "serve"],
+                user: options.user,
             },
             databases,
             autoRestore: options.autoRestore ?? true,
@@ -330,6 +334,8 @@ describe("createDeployment", () => {
             { internal: 9000, external: 80 },
         ]);
         expect(inputs.restart).toBe("unless-stopped");
+        // No app.user: the image's user, as before the option existed.
+        expect(inputs.user).toBeUndefined();
         expect(registered("meds-litestream").inputs.restart).toBe("unless-stopped");
         expect(registered("meds-litestream").inputs.ports).toBeUndefined();
     });
@@ -423,6 +429,64 @@ describe("createDeployment with autoRestore: false", () => {
     });
 });
 
+describe("createDeployment with app.user", () => {
+    let built: Built;
+
+    beforeAll(async () => {
+        built = build("nonroot", { user: "1000:1000", databases: ["meds.db", "audit/log.db"] });
+        await resolve(built.dep.appContainer.name);
+        await settle();
+    });
+
+    it("runs the ownership step once, as root, on the volume, from the Litestream image", () => {
+        const inputs = registered("nonroot-ownership").inputs;
+        expect(inputs).toMatchObject({
+            name: "nonroot-ownership",
+            image: "litestream/litestream:0.5.16",
+            entrypoints: ["/bin/sh", "-c"],
+            user: "0:0",
+            attach: true,
+            logs: true,
+            mustRun: false,
+            restart: "no",
+            volumes: [{ volumeName: "nonroot-data", containerPath: "/app/data" }],
+        });
+        expect(inputs.envs).toBeUndefined();
+        expect(inputs.uploads).toBeUndefined();
+        const script = (inputs.command as string[])[0];
+        expect(script).toContain('chown -h 1000:1000 "$1"');
+        expect(script).toContain("own_if /app/data/audit/log.db-wal");
+        expect(inputs.labels).toContainEqual({
+            label: "litestream-backup.role",
+            value: "ownership",
+        });
+    });
+
+    it("runs the app as the user; the Litestream containers stay root", () => {
+        expect(registered("nonroot-app").inputs.user).toBe("1000:1000");
+        for (const name of ["nonroot-litestream", "nonroot-restore-0", "nonroot-preflight"]) {
+            expect(registered(name).inputs.user, name).toBe("0:0");
+        }
+    });
+
+    it("orders it after the restores, and gates the sidecar on its exit code", async () => {
+        const step = built.dep.containers.ownership;
+        const [restore0, restore1] = built.dep.restoreContainers;
+        const stepDeps = dependsOn(built.children, "nonroot-ownership");
+        expect(stepDeps).toEqual([built.dep.containers.preflight, restore0, restore1]);
+        expect(dependsOn(built.children, "nonroot-litestream")).toContain(step);
+        expect(dependsOn(built.children, "nonroot-app")).toContain(step);
+        const sidecar = built.children.find((c) => c.name === "nonroot-litestream");
+        const restartFrom = await getAllResources(pulumi.output(sidecar?.props.restart));
+        expect(restartFrom.has(step)).toBe(true);
+        // The step's own restart policy waits for the restores' exit codes.
+        const own = built.children.find((c) => c.name === "nonroot-ownership");
+        const ownRestartFrom = await getAllResources(pulumi.output(own?.props.restart));
+        expect(ownRestartFrom.has(restore0)).toBe(true);
+        expect(ownRestartFrom.has(restore1)).toBe(true);
+    });
+});
+
 describe("createDeployment on an ssh host", () => {
     it("hands the ssh host and options to the provider every child uses", async () => {
         const sshOpts = ["-o", "StrictHostKeyChecking=accept-new", "-i", "~/.ssh/deploy"];
@@ -500,6 +564,27 @@ describe("the restore gate", () => {
             for (const message of failures) {
                 for (const part of expected) expect(message).toContain(part);
             }
+        }
+    });
+
+    it("stops the deploy before the sidecar and the app when the ownership step fails", async () => {
+        const seen = await unhandledDuring(async () => {
+            build("chownfail", { user: "1000:1000" });
+            await settle();
+            await settle();
+        });
+        const names = resources.map((r) => r.name);
+        expect(names).toContain("chownfail-ownership");
+        expect(names).not.toContain("chownfail-litestream");
+        expect(names).not.toContain("chownfail-app");
+        const messages = seen.map((e) => e.message);
+        const failures = messages.filter((m) => m.includes('"restart"'));
+        expect(failures.length, messages.join("\n---\n")).toBeGreaterThanOrEqual(1);
+        for (const message of failures) {
+            expect(message).toContain(
+                "Giving the data volume to `app.user` failed: container chownfail-ownership exited with code 1.",
+            );
+            expect(message).toContain("The Litestream sidecar and the app were not started.");
         }
     });
 });

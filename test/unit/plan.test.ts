@@ -1,10 +1,11 @@
 /**
- * The deployment plan, without mocks: which containers, in which order, with what; and the
+ * The deployment plan, without mocks: which containers, in which order, with what; the
  * preflight script's text and verdicts, run under the real `sh` with a stand-in `litestream`
- * that answers as Litestream 0.5.16's `ltx` does.
+ * that answers as Litestream 0.5.16's `ltx` does; and the ownership script, run under the real
+ * `sh` and `stat` with a stand-in `chown` that records what it is asked to change.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +18,7 @@ import {
     LITESTREAM_CONFIG,
     PlanInput,
 } from "../../components/plan/plan";
+import { renderOwnershipScript } from "../../components/plan/ownership";
 import { renderPreflightScript } from "../../components/plan/preflight";
 
 const IMAGE = "litestream/litestream:0.5.16";
@@ -133,6 +135,215 @@ describe("deploymentPlan", () => {
     });
 });
 
+describe("deploymentPlan with app.user", () => {
+    const plan = deploymentPlan(
+        input({ app: { dataDir: "/app/data", command: ["meds", "serve"], user: "1000:1000" } }),
+    );
+    const c = byKey(plan.containers);
+
+    it("gives the volume to the user after the restores and before the sidecar", () => {
+        expect(plan.containers.map((x) => [x.key, x.name, x.run, x.role])).toEqual([
+            ["preflight", "meds-preflight", "once", "preflight"],
+            ["restore-0", "meds-restore-0", "once", "restore"],
+            ["restore-1", "meds-restore-1", "once", "restore"],
+            ["ownership", "meds-ownership", "once", "ownership"],
+            ["litestream", "meds-litestream", "service", "litestream"],
+            ["app", "meds", "service", "app"],
+        ]);
+        expect(c.ownership.after).toEqual(["preflight", "restore-0", "restore-1"]);
+        expect(c.litestream.after).toEqual(["preflight", "restore-0", "restore-1", "ownership"]);
+        expect(c.app.after).toEqual(["restore-0", "restore-1", "ownership", "litestream"]);
+    });
+
+    it("runs the step as root from the Litestream image, on the volume, with no credential", () => {
+        expect(c.ownership).toMatchObject({
+            image: IMAGE,
+            user: "0:0",
+            entrypoint: ["/bin/sh", "-c"],
+            dataVolume: true,
+            credentials: false,
+            appEnv: false,
+            files: [],
+            ports: [],
+            waitHealthy: false,
+            labels: { "litestream-backup.role": "ownership" },
+        });
+        expect(c.ownership.command).toEqual([
+            renderOwnershipScript("/app/data", input().databases, { uid: 1000, gid: 1000 }),
+        ]);
+    });
+
+    it("runs the app as the user, and leaves the Litestream containers as they are", () => {
+        expect(c.app.user).toBe("1000:1000");
+        const without = byKey(deploymentPlan(input()).containers);
+        for (const key of ["preflight", "restore-0", "restore-1"]) {
+            expect(c[key], key).toEqual(without[key]);
+        }
+        // The sidecar differs only in what it waits for.
+        const { after: withAfter, ...sidecar } = c.litestream;
+        const { after: withoutAfter, ...sidecarWithout } = without.litestream;
+        expect(sidecar).toEqual(sidecarWithout);
+        expect(withAfter).toEqual([...withoutAfter, "ownership"]);
+    });
+
+    it("is today's plan without app.user: no step, the image's user", () => {
+        const without = deploymentPlan(input());
+        expect(without.containers.map((x) => x.key)).not.toContain("ownership");
+        expect(byKey(without.containers).app.user).toBeUndefined();
+    });
+
+    it("needs no step for root: the app runs as 0, nothing is chowned", () => {
+        for (const user of ["0", "0:0", "0:1000"]) {
+            const root = byKey(
+                deploymentPlan(input({ app: { dataDir: "/app/data", user } })).containers,
+            );
+            expect(Object.keys(root), user).toEqual([
+                "preflight",
+                "restore-0",
+                "restore-1",
+                "litestream",
+                "app",
+            ]);
+            expect(root.app.user).toBe(user);
+        }
+    });
+
+    it("still gives the volume to the user without autoRestore (a new volume is root's)", () => {
+        const none = byKey(
+            deploymentPlan(
+                input({ autoRestore: false, app: { dataDir: "/app/data", user: "1000" } }),
+            ).containers,
+        );
+        expect(Object.keys(none)).toEqual(["preflight", "ownership", "litestream", "app"]);
+        expect(none.ownership.after).toEqual(["preflight"]);
+        expect(none.litestream.after).toEqual(["preflight", "ownership"]);
+        expect(none.app.after).toEqual(["ownership", "litestream"]);
+        expect(none.ownership.command?.[0]).toContain("chown -h 1000 ");
+    });
+});
+
+describe("the ownership script", () => {
+    const databases = resolveDatabases("/app/data", ["meds.db", "audit/2026/log.db"], "meds");
+
+    it("gives dataDir, each folder down to a database, its files and Litestream's folder", () => {
+        expect(renderOwnershipScript("/app/data/", databases, { uid: 1000, gid: 1000 }))
+            .toMatchInlineSnapshot(`
+              "set -eu
+              # Ownership step of litestream-backup: the data directory and the database files become 1000:1000's.
+              show() {
+                  stat -c '%u:%g %a %n' "$1"
+              }
+              own() {
+                  chown -h 1000:1000 "$1"
+                  show "$1"
+              }
+              own_if() {
+                  if [ -e "$1" ] || [ -L "$1" ]; then own "$1"; fi
+              }
+              own_tree() {
+                  if [ -d "$1" ] && [ ! -L "$1" ]; then
+                      chown -R -h 1000:1000 "$1"
+                      show "$1"
+                  fi
+              }
+              own /app/data
+              own_if /app/data/meds.db
+              own_if /app/data/meds.db-wal
+              own_if /app/data/meds.db-shm
+              own_tree /app/data/.meds.db-litestream
+              own_if /app/data/audit
+              own_if /app/data/audit/2026
+              own_if /app/data/audit/2026/log.db
+              own_if /app/data/audit/2026/log.db-wal
+              own_if /app/data/audit/2026/log.db-shm
+              own_tree /app/data/audit/2026/.log.db-litestream
+              "
+            `);
+    });
+
+    it("changes only the owner for a bare uid, and quotes odd paths", () => {
+        const script = renderOwnershipScript(
+            "/srv/my data",
+            resolveDatabases("/srv/my data", ["it's.db"], "x"),
+            { uid: 65532 },
+        );
+        expect(script).toContain('chown -h 65532 "$1"');
+        expect(script).toContain("own '/srv/my data'\n");
+        expect(script).toContain("own_if '/srv/my data/it'\\''s.db'\n");
+        expect(script).toContain("own_tree '/srv/my data/.it'\\''s.db-litestream'\n");
+    });
+
+    const dir = mkdtempSync(join(tmpdir(), "ownership-"));
+    const bin = join(dir, "bin");
+    const data = join(dir, "data");
+    execFileSync("mkdir", [
+        "-p",
+        bin,
+        join(data, "audit", "2026"),
+        join(data, ".meds.db-litestream"),
+    ]);
+    // `chown` records its arguments (changing owners needs root); `stat` is the real one.
+    writeFileSync(
+        join(bin, "chown"),
+        '#!/bin/sh\necho "$*" >> "$CHOWN_LOG"\n[ -z "$CHOWN_FAIL" ] || [ "${*##* }" != "$CHOWN_FAIL" ] || { echo "chown: $CHOWN_FAIL: Operation not permitted" >&2; exit 1; }\n',
+    );
+    chmodSync(join(bin, "chown"), 0o755);
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    function run(env: Record<string, string> = {}): {
+        code: number;
+        output: string;
+        chowns: string[];
+    } {
+        const log = join(dir, `chown-${Math.random()}.log`);
+        writeFileSync(log, "");
+        const script = renderOwnershipScript(
+            data,
+            resolveDatabases(data, ["meds.db", "audit/2026/log.db"], "meds"),
+            { uid: 1000, gid: 1000 },
+        );
+        const chowns = () =>
+            readFileSync(log, "utf8")
+                .split("\n")
+                .filter((l) => l !== "");
+        try {
+            const output = execFileSync("/bin/sh", ["-c", script], {
+                env: { PATH: `${bin}:${process.env.PATH}`, CHOWN_LOG: log, ...env },
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            return { code: 0, output, chowns: chowns() };
+        } catch (e) {
+            const err = e as { status: number; stdout: string };
+            return { code: err.status, output: err.stdout, chowns: chowns() };
+        }
+    }
+
+    it("changes what exists and skips what does not exist yet (a first deploy)", () => {
+        writeFileSync(join(data, "meds.db"), "");
+        writeFileSync(join(data, "meds.db-wal"), "");
+        const result = run();
+        expect(result.code).toBe(0);
+        expect(result.chowns).toEqual([
+            `-h 1000:1000 ${data}`,
+            `-h 1000:1000 ${data}/meds.db`,
+            `-h 1000:1000 ${data}/meds.db-wal`,
+            `-R -h 1000:1000 ${data}/.meds.db-litestream`,
+            `-h 1000:1000 ${data}/audit`,
+            `-h 1000:1000 ${data}/audit/2026`,
+        ]);
+        // One `stat` line a changed path: owner, mode, name.
+        expect(result.output.split("\n").filter((l) => l !== "")).toHaveLength(6);
+        expect(result.output).toMatch(new RegExp(`^\\d+:\\d+ \\d+ ${data}/meds.db-wal$`, "m"));
+    });
+
+    it("stops with a non-zero exit at the first chown that fails", () => {
+        const result = run({ CHOWN_FAIL: `${data}/meds.db` });
+        expect(result.code).not.toBe(0);
+        expect(result.chowns).toEqual([`-h 1000:1000 ${data}`, `-h 1000:1000 ${data}/meds.db`]);
+    });
+});
+
 describe("the preflight script", () => {
     const databases = resolveDatabases("/app/data", ["meds.db", "it's.db"], "meds");
 
@@ -208,6 +419,32 @@ describe("the preflight script", () => {
         expect(result.code).toBe(1);
         expect(result.output).toMatch(
             /^\/app\/data\/meds\.db: the bucket did not answer within 1s/,
+        );
+    });
+});
+
+describe("the gate's message when the ownership step fails", () => {
+    it("names the step, quotes its log, and gives the command that runs it again", () => {
+        const message = gateFailureMessage(
+            [
+                {
+                    role: "ownership",
+                    containerName: "meds-ownership",
+                    exitCode: 1,
+                    logs: "chown: changing ownership of '/app/data': Read-only file system\n",
+                    urn: "urn:x",
+                },
+            ],
+            false,
+        );
+        expect(message).toBe(
+            [
+                "Giving the data volume to `app.user` failed: container meds-ownership exited with code 1. Its log ends with:",
+                "  chown: changing ownership of '/app/data': Read-only file system",
+                "The data directory or a database file could not be given to the app's user. " +
+                    "The Litestream sidecar and the app were not started. " +
+                    "Fix the cause, then run the step again with `pulumi up --replace 'urn:x'`.",
+            ].join("\n"),
         );
     });
 });

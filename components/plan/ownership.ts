@@ -1,0 +1,106 @@
+/**
+ * The ownership step: a one-shot, run as root after the restores and before the sidecar when
+ * `app.user` is set, that gives the data directory and the database files to the app's user.
+ *
+ * Why a root step, with the restores and the sidecar left as they are (root), rather than
+ * running Litestream as the app's uid (measured with Litestream v0.5.16 on Docker 20.10, see
+ * README, "File ownership"):
+ * - A new named volume's root is `0:0 755` when the first container that mounts it has no
+ *   such directory in its image, as the Litestream image has none; and it stays so even for a
+ *   container that runs as uid 1000. Litestream run as uid 1000 then cannot restore into it
+ *   (`create temp database path: open <db>.tmp: permission denied`). Something must run as
+ *   root to give the directory away, whichever uid Litestream runs as.
+ * - A restore writes the database as `0:0 644`, and a database in a sub-folder gets that folder
+ *   as `0:0 700`: the step gives each folder between `dataDir` and the database to the user.
+ * - Once the directory and the database are the user's, a root sidecar keeps it that way:
+ *   Litestream creates its `.<db>-litestream` folder with the owner and mode of the database's
+ *   directory and chowns the LTX files it writes to the database's owner (db.go,
+ *   internal/internal.go), and SQLite running as root gives the `-wal` and `-shm` files it
+ *   creates the database's owner. One exception was seen: the L0 file the sidecar fetches from
+ *   the replica after a restore is `0:0 644` inside the user's `.<db>-litestream` folder; the
+ *   app never writes there, and Litestream deletes the file after its L0 retention (5 min).
+ * - Leftovers of a root app (a stack that gets `app.user` later) break the app: with the
+ *   directory and the database given to uid 1000 but a root-owned `-wal` and `-shm` left over,
+ *   the app fails with `attempt to write a readonly database`; so does a database given to the
+ *   user in a directory still owned by root (SQLite cannot create the `-wal`). Hence all of it.
+ * - Litestream as uid 1000 cannot bind its control socket in `/var/run` (`bind: permission
+ *   denied`), which the health check needs: it would need a config of its own, and the sidecar
+ *   would be replaced when `app.user` is added. With this step only the app is.
+ *
+ * `chown -h` and `chown -R` (which does not follow links) change links, never what a link in
+ * the volume points to.
+ */
+import * as posixPath from "node:path/posix";
+import { AppUser, chownOwner } from "../app-user";
+import { DatabaseReplica } from "../litestream/databases";
+import { shellQuote } from "./shell";
+
+/** Litestream's state folder beside a database: `.<db file>-litestream` (MetaDirSuffix). */
+export function litestreamMetaDir(dbPath: string): string {
+    return posixPath.join(posixPath.dirname(dbPath), `.${posixPath.basename(dbPath)}-litestream`);
+}
+
+/**
+ * Whether the app's user needs the step: root (uid 0) reads and writes the root-owned files a
+ * restore leaves, so it does not.
+ */
+export function needsOwnershipStep(user: AppUser | undefined): user is AppUser {
+    return user !== undefined && user.uid !== 0;
+}
+
+/**
+ * The step's script, for POSIX `sh` with `chown` and `stat` (coreutils or busybox, as in the
+ * upstream Debian-slim Litestream image). It gives `dataDir`, every folder between it and each
+ * database, the database, its `-wal` and `-shm` and its `.<db>-litestream` folder (with all in
+ * it) to the user, skipping what does not exist yet (a first deploy has no database), and
+ * prints the owner and mode of each. Exits non-zero at the first `chown` that fails.
+ */
+export function renderOwnershipScript(
+    dataDir: string,
+    databases: readonly DatabaseReplica[],
+    user: AppUser,
+): string {
+    const root = posixPath.normalize(dataDir).replace(/(.)\/$/, "$1");
+    const lines: string[] = [`own ${shellQuote(root)}`];
+    const seen = new Set<string>([root]);
+    const once = (line: string, path: string) => {
+        if (seen.has(path)) return;
+        seen.add(path);
+        lines.push(line);
+    };
+    for (const db of databases) {
+        const folders: string[] = [];
+        let dir = posixPath.dirname(db.path);
+        while (dir !== root && dir !== "/") {
+            folders.unshift(dir);
+            dir = posixPath.dirname(dir);
+        }
+        for (const dir of folders) once(`own_if ${shellQuote(dir)}`, dir);
+        for (const file of [db.path, `${db.path}-wal`, `${db.path}-shm`]) {
+            once(`own_if ${shellQuote(file)}`, file);
+        }
+        const meta = litestreamMetaDir(db.path);
+        once(`own_tree ${shellQuote(meta)}`, meta);
+    }
+    const owner = chownOwner(user);
+    return `set -eu
+# Ownership step of litestream-backup: the data directory and the database files become ${owner}'s.
+show() {
+    stat -c '%u:%g %a %n' "$1"
+}
+own() {
+    chown -h ${owner} "$1"
+    show "$1"
+}
+own_if() {
+    if [ -e "$1" ] || [ -L "$1" ]; then own "$1"; fi
+}
+own_tree() {
+    if [ -d "$1" ] && [ ! -L "$1" ]; then
+        chown -R -h ${owner} "$1"
+        show "$1"
+    fi
+}
+${lines.join("\n")}
+`;
+}
