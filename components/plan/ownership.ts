@@ -26,6 +26,15 @@
  * - Litestream as uid 1000 cannot bind its control socket in `/var/run` (`bind: permission
  *   denied`), which the health check needs: it would need a config of its own, and the sidecar
  *   would be replaced when `app.user` is added. With this step only the app is.
+ * - Docker copies the app image's folder at `dataDir`, its owner and mode included, onto a named
+ *   volume that is still empty when it creates the app's container: on a first deploy (no
+ *   replica, no database yet) a volume given to 1000:1000 turned back into `0:0 755` from an
+ *   image whose `/app/data` is root's, and the app failed with `unable to open database file`.
+ *   A non-empty volume is left alone, so the step creates each database's `.<db>-litestream`
+ *   folder, which Litestream creates anyway (with the directory's owner and mode). Docker's
+ *   `nocopy` mount option is not an alternative here: the docker provider refuses every volume
+ *   option below engine API 1.45 ("Setting VolumeOptions.Subpath requires docker version 1.45
+ *   or higher"), and Debian 12's docker.io speaks 1.41.
  *
  * `chown -h` and `chown -R` (which does not follow links) change links, never what a link in
  * the volume points to.
@@ -49,11 +58,13 @@ export function needsOwnershipStep(user: AppUser | undefined): user is AppUser {
 }
 
 /**
- * The step's script, for POSIX `sh` with `chown` and `stat` (coreutils or busybox, as in the
- * upstream Debian-slim Litestream image). It gives `dataDir`, every folder between it and each
- * database, the database, its `-wal` and `-shm` and its `.<db>-litestream` folder (with all in
- * it) to the user, skipping what does not exist yet (a first deploy has no database), and
- * prints the owner and mode of each. Exits non-zero at the first `chown` that fails.
+ * The step's script, for POSIX `sh` with `mkdir`, `chown` and `stat` (coreutils or busybox, as
+ * in the upstream Debian-slim Litestream image). It creates each database's `.<db>-litestream`
+ * folder when missing (so that the volume is not empty), then gives `dataDir`, every folder
+ * between it and each database, the database, its `-wal` and `-shm` and its `.<db>-litestream`
+ * folder (with all in it) to the user, skipping the files that do not exist yet (a first
+ * deploy has no database), and prints the owner and mode of each before and after
+ * (`0:0 644 -> 1000:1000 644 <path>`). Exits non-zero at the first command that fails.
  */
 export function renderOwnershipScript(
     dataDir: string,
@@ -61,7 +72,8 @@ export function renderOwnershipScript(
     user: AppUser,
 ): string {
     const root = posixPath.normalize(dataDir).replace(/(.)\/$/, "$1");
-    const lines: string[] = [`own ${shellQuote(root)}`];
+    const metaDirs = databases.map((db) => shellQuote(litestreamMetaDir(db.path)));
+    const lines: string[] = [`mkdir -p ${metaDirs.join(" ")}`, `own ${shellQuote(root)}`];
     const seen = new Set<string>([root]);
     const once = (line: string, path: string) => {
         if (seen.has(path)) return;
@@ -75,7 +87,7 @@ export function renderOwnershipScript(
             folders.unshift(dir);
             dir = posixPath.dirname(dir);
         }
-        for (const dir of folders) once(`own_if ${shellQuote(dir)}`, dir);
+        for (const dir of folders) once(`own ${shellQuote(dir)}`, dir);
         for (const file of [db.path, `${db.path}-wal`, `${db.path}-shm`]) {
             once(`own_if ${shellQuote(file)}`, file);
         }
@@ -85,20 +97,19 @@ export function renderOwnershipScript(
     const owner = chownOwner(user);
     return `set -eu
 # Ownership step of litestream-backup: the data directory and the database files become ${owner}'s.
-show() {
-    stat -c '%u:%g %a %n' "$1"
-}
 own() {
+    was=$(stat -c '%u:%g %a' "$1")
     chown -h ${owner} "$1"
-    show "$1"
+    echo "$was -> $(stat -c '%u:%g %a %n' "$1")"
 }
 own_if() {
     if [ -e "$1" ] || [ -L "$1" ]; then own "$1"; fi
 }
 own_tree() {
     if [ -d "$1" ] && [ ! -L "$1" ]; then
+        was=$(stat -c '%u:%g %a' "$1")
         chown -R -h ${owner} "$1"
-        show "$1"
+        echo "$was -> $(stat -c '%u:%g %a %n' "$1") (and all in it)"
     fi
 }
 ${lines.join("\n")}

@@ -5,7 +5,7 @@
  * `sh` and `stat` with a stand-in `chown` that records what it is asked to change.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -230,29 +230,29 @@ describe("the ownership script", () => {
             .toMatchInlineSnapshot(`
               "set -eu
               # Ownership step of litestream-backup: the data directory and the database files become 1000:1000's.
-              show() {
-                  stat -c '%u:%g %a %n' "$1"
-              }
               own() {
+                  was=$(stat -c '%u:%g %a' "$1")
                   chown -h 1000:1000 "$1"
-                  show "$1"
+                  echo "$was -> $(stat -c '%u:%g %a %n' "$1")"
               }
               own_if() {
                   if [ -e "$1" ] || [ -L "$1" ]; then own "$1"; fi
               }
               own_tree() {
                   if [ -d "$1" ] && [ ! -L "$1" ]; then
+                      was=$(stat -c '%u:%g %a' "$1")
                       chown -R -h 1000:1000 "$1"
-                      show "$1"
+                      echo "$was -> $(stat -c '%u:%g %a %n' "$1") (and all in it)"
                   fi
               }
+              mkdir -p /app/data/.meds.db-litestream /app/data/audit/2026/.log.db-litestream
               own /app/data
               own_if /app/data/meds.db
               own_if /app/data/meds.db-wal
               own_if /app/data/meds.db-shm
               own_tree /app/data/.meds.db-litestream
-              own_if /app/data/audit
-              own_if /app/data/audit/2026
+              own /app/data/audit
+              own /app/data/audit/2026
               own_if /app/data/audit/2026/log.db
               own_if /app/data/audit/2026/log.db-wal
               own_if /app/data/audit/2026/log.db-shm
@@ -276,12 +276,7 @@ describe("the ownership script", () => {
     const dir = mkdtempSync(join(tmpdir(), "ownership-"));
     const bin = join(dir, "bin");
     const data = join(dir, "data");
-    execFileSync("mkdir", [
-        "-p",
-        bin,
-        join(data, "audit", "2026"),
-        join(data, ".meds.db-litestream"),
-    ]);
+    execFileSync("mkdir", ["-p", bin, data]);
     // `chown` records its arguments (changing owners needs root); `stat` is the real one.
     writeFileSync(
         join(bin, "chown"),
@@ -319,7 +314,8 @@ describe("the ownership script", () => {
         }
     }
 
-    it("changes what exists and skips what does not exist yet (a first deploy)", () => {
+    it("creates Litestream's folders, owns what exists and skips files not there yet", () => {
+        // One database restored, the other not created yet (its folder does not exist).
         writeFileSync(join(data, "meds.db"), "");
         writeFileSync(join(data, "meds.db-wal"), "");
         const result = run();
@@ -331,13 +327,21 @@ describe("the ownership script", () => {
             `-R -h 1000:1000 ${data}/.meds.db-litestream`,
             `-h 1000:1000 ${data}/audit`,
             `-h 1000:1000 ${data}/audit/2026`,
+            `-R -h 1000:1000 ${data}/audit/2026/.log.db-litestream`,
         ]);
-        // One `stat` line a changed path: owner, mode, name.
-        expect(result.output.split("\n").filter((l) => l !== "")).toHaveLength(6);
-        expect(result.output).toMatch(new RegExp(`^\\d+:\\d+ \\d+ ${data}/meds.db-wal$`, "m"));
+        // One line a changed path: owner and mode before, and after (the stand-in changed none).
+        const lines = result.output.split("\n").filter((l) => l !== "");
+        expect(lines).toHaveLength(7);
+        // The volume is never left empty, even on a first deploy (see ownership.ts).
+        expect(existsSync(join(data, "audit", "2026", ".log.db-litestream"))).toBe(true);
+        expect(lines[2]).toMatch(/^(\d+:\d+ \d+) -> \1 .*\/data\/meds\.db-wal$/);
+        expect(lines[3]).toMatch(
+            / \d+:\d+ 7\d\d .*\/data\/\.meds\.db-litestream \(and all in it\)$/,
+        );
     });
 
     it("stops with a non-zero exit at the first chown that fails", () => {
+        writeFileSync(join(data, "meds.db"), "");
         const result = run({ CHOWN_FAIL: `${data}/meds.db` });
         expect(result.code).not.toBe(0);
         expect(result.chowns).toEqual([`-h 1000:1000 ${data}`, `-h 1000:1000 ${data}/meds.db`]);
