@@ -16,9 +16,10 @@
  *   Litestream creates its `.<db>-litestream` folder with the owner and mode of the database's
  *   directory and chowns the LTX files it writes to the database's owner (db.go,
  *   internal/internal.go), and SQLite running as root gives the `-wal` and `-shm` files it
- *   creates the database's owner. One exception was seen: the L0 file the sidecar fetches from
- *   the replica after a restore is `0:0 644` inside the user's `.<db>-litestream` folder; the
- *   app never writes there, and Litestream deletes the file after its L0 retention (5 min).
+ *   creates the database's owner. One exception: the L0 file the sidecar fetches from the
+ *   replica after a restore is `0:0 644` (db.go writes it with `os.Create`) inside the user's
+ *   `.<db>-litestream` folder; the app never writes there, and Litestream's L0 retention
+ *   deletes it once it is compacted and 5 minutes old.
  * - Leftovers of a root app (a stack that gets `app.user` later) break the app: with the
  *   directory and the database given to uid 1000 but a root-owned `-wal` and `-shm` left over,
  *   the app fails with `attempt to write a readonly database`; so does a database given to the
