@@ -118,6 +118,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             timing,
             appendOnly,
             retainOnDelete: storageArgs.retainOnDelete ?? provider !== StorageProvider.Local,
+            prefix: appName,
             dockerHost,
             parent: this,
         });
