@@ -1,6 +1,7 @@
 /**
  * A real S3 server for the tests: versitygw (the implementation the `local` provider
- * deploys, built by `npm run deps`) with the posix backend, on 127.0.0.1, a free port, its
+ * deploys, built by `npm run deps`) with the posix backend, on 127.0.0.1 (or another address
+ * of this machine, such as the Docker bridge's, for containers to reach), a free port, its
  * own data folder and generated root keys. It can be stopped and started again on the same
  * port and folder, keeping its data, to play a storage outage.
  */
@@ -40,7 +41,7 @@ export interface ListedObject {
 }
 
 export class S3Server {
-    /** `http://127.0.0.1:<port>`, as written into the Litestream config. */
+    /** `http://<host>:<port>`, as written into the Litestream config. */
     readonly endpoint: string;
     /** Server access log: one line a request, with its operation. */
     readonly accessLog: string;
@@ -54,8 +55,10 @@ export class S3Server {
         /** Users and their keys (`--iam-dir`), a hidden folder inside the data root. */
         readonly iamDir: string,
         readonly root: S3Keys,
+        /** The address it listens on. */
+        readonly host = "127.0.0.1",
     ) {
-        this.endpoint = `http://127.0.0.1:${port}`;
+        this.endpoint = `http://${host}:${port}`;
         this.accessLog = path.join(path.dirname(dataDir), "access.log");
     }
 
@@ -71,7 +74,7 @@ export class S3Server {
     /** Starts the server and waits until `/health` answers. */
     async start(): Promise<void> {
         if (this.running) return;
-        if (await portInUse(this.port)) {
+        if (await portInUse(this.port, this.host)) {
             throw new Error(`port ${this.port} is taken: cannot start the S3 server on it again`);
         }
         this.proc = startProc(
@@ -79,7 +82,7 @@ export class S3Server {
             depsBinary("versitygw"),
             [
                 "--port",
-                `127.0.0.1:${this.port}`,
+                `${this.host}:${this.port}`,
                 "--health",
                 "/health",
                 "--iam-dir",
@@ -131,7 +134,7 @@ export class S3Server {
 
     /** A server on the same port and keys serving another data folder (e.g. a copy). */
     withData(dataDir: string): S3Server {
-        return new S3Server(this.port, dataDir, path.join(dataDir, ".iam"), this.root);
+        return new S3Server(this.port, dataDir, path.join(dataDir, ".iam"), this.root, this.host);
     }
 
     /** An S3 client for these keys (root by default). */
@@ -259,15 +262,15 @@ export function generateKeys(prefix = "test"): S3Keys {
 }
 
 /**
- * Starts a fresh S3 server: new folder, free port, random root keys. `cleanupAll()` stops
- * it and removes the folder.
+ * Starts a fresh S3 server on `host`: new folder, free port, random root keys. `cleanupAll()`
+ * stops it and removes the folder.
  */
-export async function startS3Server(): Promise<S3Server> {
+export async function startS3Server(host = "127.0.0.1"): Promise<S3Server> {
     const base = tempDir("s3");
     const dataDir = path.join(base, "data");
     const iamDir = path.join(dataDir, ".iam");
     mkdirSync(iamDir, { recursive: true });
-    const server = new S3Server(await freePort(), dataDir, iamDir, generateKeys("root"));
+    const server = new S3Server(await freePort(host), dataDir, iamDir, generateKeys("root"), host);
     await server.start();
     return server;
 }
