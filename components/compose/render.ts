@@ -18,6 +18,7 @@
  * that the plan's first containers wait for until it is healthy, as the Docker deployment's
  * first containers wait for it.
  */
+import { createHash } from "node:crypto";
 import { Document, parse, Scalar, visit } from "yaml";
 import { DeploymentPlan, ContainerPlan, CREDENTIAL_ENV, LABEL_ROLE, PlanRef } from "../plan/plan";
 import { HealthcheckPlan } from "../plan/healthcheck";
@@ -65,6 +66,18 @@ type Value = string | number | boolean | Reference | undefined | Value[] | { [ke
 
 /** Key of the data volume in the file. */
 const DATA_VOLUME = "data";
+
+/**
+ * Label of a service with files: a digest of what they hold. Compose recreates a service when
+ * its definition changes, but not when only the inline content of a config it mounts does
+ * (measured with Compose 2.26): without this, a new Litestream config would never reach a
+ * running sidecar on `docker compose up -d`.
+ */
+export const LABEL_FILES_DIGEST = "litestream-backup.files-digest";
+
+function filesDigest(files: readonly { path: string; content: string }[]): string {
+    return createHash("sha256").update(JSON.stringify(files)).digest("hex").slice(0, 16);
+}
 
 /** Go-duration seconds, as Compose reads durations. */
 function seconds(n: number): string {
@@ -157,6 +170,7 @@ function model(input: ComposeInput): Record<string, Value> {
                 : server !== undefined
                   ? [server]
                   : [];
+        const files = c.files.map((f) => ({ path: f.path, content: resolve(f.content) }));
         const environment: Record<string, Value> = {};
         if (c.credentials) Object.assign(environment, credentialEnvironment(CREDENTIAL_ENV));
         if (c.appEnv) {
@@ -176,9 +190,9 @@ function model(input: ComposeInput): Record<string, Value> {
                 ? [{ type: "volume", source: DATA_VOLUME, target: plan.dataDir }]
                 : undefined,
             configs:
-                c.files.length > 0
-                    ? c.files.map((f) => ({
-                          source: configs.key(f.path, resolve(f.content), c.key),
+                files.length > 0
+                    ? files.map((f) => ({
+                          source: configs.key(f.path, f.content, c.key),
                           target: f.path,
                       }))
                     : undefined,
@@ -194,7 +208,11 @@ function model(input: ComposeInput): Record<string, Value> {
                 before.length > 0
                     ? Object.fromEntries(before.map((b) => [b.key, { condition: condition(b) }]))
                     : undefined,
-            labels: { ...input.labels, ...c.labels },
+            labels: {
+                ...input.labels,
+                ...c.labels,
+                ...(files.length > 0 ? { [LABEL_FILES_DIGEST]: filesDigest(files) } : {}),
+            },
         };
     }
 

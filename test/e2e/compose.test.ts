@@ -297,6 +297,34 @@ describe("the Compose export, run by the real Docker Compose", () => {
         });
     });
 
+    it("takes a new sync interval to the sidecar: docker compose up -d recreates it from the new file", async () => {
+        const before = { sidecar: mustInspect(SIDECAR), app: mustInspect(APP) };
+        await stack.setConfig("replication.syncInterval", "2s");
+        await stack.up();
+        const written = await npmRunCompose(ID, main.dir, "--show-secrets");
+        expect(written.code, written.stderr).toBe(0);
+        const committed = countRows(SIDECAR, DB);
+        const up = await composeOk(["up", "-d"]);
+        const sidecar = mustInspect(SIDECAR);
+        expect(sidecar.Id).not.toBe(before.sidecar.Id);
+        expect(sidecar.State.Health?.Status).toBe("healthy");
+        expect(docker(["exec", SIDECAR, "cat", "/etc/litestream.yml"])).toMatch(
+            /sync-interval: 2s/,
+        );
+        const rows = await waitFor("the app writing", () => {
+            const r = countRows(SIDECAR, DB);
+            return r.count > committed.count ? r : undefined;
+        });
+        expect(rows.contiguous).toBe(true);
+        record("compose: sync interval 1s -> 2s, up -d", {
+            seconds: up.seconds,
+            rowsBefore: committed.count,
+            rowsAfter: rows.count,
+            // Compose recreates the services that depend on a recreated one.
+            appRecreated: mustInspect(APP).Id === before.app.Id ? "no" : "yes",
+        });
+    });
+
     it("runs the local S3 server as a service of the file, healthy before the preflight", async () => {
         const localStack = await project.stack(LOCAL, {
             storage: { provider: "local", localImage: "litestream-backup-test/versitygw:v1.8.0" },

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ComposeInput, renderCompose } from "../../components/compose/render";
+import { ComposeInput, LABEL_FILES_DIGEST, renderCompose } from "../../components/compose/render";
 import {
     appVariables,
     CREDENTIAL_VARIABLES,
@@ -243,13 +243,27 @@ describe("renderCompose", () => {
         expect(compose.services.app.ports).toEqual([{ target: 8080, published: "80" }]);
         expect(compose.services.app.user).toBeUndefined();
         for (const c of p.containers) {
-            expect(compose.services[c.key].labels).toEqual({ ...LABELS, ...c.labels });
+            const { [LABEL_FILES_DIGEST]: digest, ...labels } = compose.services[c.key].labels;
+            expect(labels).toEqual({ ...LABELS, ...c.labels });
+            if (c.files.length > 0) expect(digest, c.key).toMatch(/^[0-9a-f]{16}$/);
+            else expect(digest, c.key).toBeUndefined();
         }
         expect(compose.volumes.data.labels).toEqual({
             ...LABELS,
             "litestream-backup.role": "data",
         });
         expect(compose.networks.default.labels).toEqual(LABELS);
+    });
+
+    it("changes a service's definition when its files change, so Compose recreates it", () => {
+        const digest = (file: string, key: string) =>
+            read(file).services[key].labels[LABEL_FILES_DIGEST];
+        const other = renderCompose(input(p, { litestreamConfig: `${CONFIG}# changed\n` }));
+        for (const key of ["preflight", "restore-0", "litestream"]) {
+            expect(digest(other, key), key).not.toBe(digest(file, key));
+        }
+        expect(digest(other, "app")).toBeUndefined();
+        expect(renderCompose(input(p))).toBe(file);
     });
 
     it("renders containers added to the plan later with no Compose-specific code", () => {
