@@ -184,6 +184,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             });
         const compose = composeExport({
             name,
+            appName,
             plan,
             server: target.server,
             config: litestreamConfig,

@@ -22,6 +22,8 @@ import { appVariables, CREDENTIAL_VARIABLES } from "./variables";
 export interface ComposeContext {
     /** The component's name, for the file's header. */
     name: string;
+    /** The app's container name, which names the Compose project. */
+    appName: string;
     plan: DeploymentPlan;
     /** The server the bucket lives on, when it runs beside the app (`local`). */
     server?: pulumi.Output<ServerPlan>;
@@ -114,6 +116,7 @@ export function composeExport(ctx: ComposeContext): ComposeExport {
                 appEnv: withVariables(appEnv),
                 labels: ctx.labels,
                 header: header(ctx.name),
+                appName: ctx.appName,
             }),
         );
     const env = pulumi.secret(

@@ -54,6 +54,18 @@ export interface ComposeInput {
     labels: Record<string, string>;
     /** Comment lines at the top of the file. */
     header: string[];
+    /** The app's container name, which names the Compose project. */
+    appName: string;
+}
+
+/**
+ * The Compose project name for an app's container name: lowercase, with `-` for any character
+ * a project name cannot hold. Named in the file, so `docker compose` run from any folder (or a
+ * copy of it) addresses the same project instead of creating a second one whose fixed
+ * container names collide; `-p` (and Portainer's stack name) still override it.
+ */
+export function composeProjectName(appName: string): string {
+    return appName.toLowerCase().replace(/[^a-z0-9_-]/g, "-");
 }
 
 /** A reference to a variable, kept apart from literals until the file is written. */
@@ -223,6 +235,7 @@ function model(input: ComposeInput): Record<string, Value> {
         volumes[`${server.key}-data`] = { name: server.volume.name, labels: input.labels };
     }
     return {
+        name: composeProjectName(input.appName),
         services,
         volumes,
         networks: { default: { name: plan.networkName, labels: input.labels } },

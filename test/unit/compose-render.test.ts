@@ -6,7 +6,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ComposeInput, LABEL_FILES_DIGEST, renderCompose } from "../../components/compose/render";
+import {
+    ComposeInput,
+    composeProjectName,
+    LABEL_FILES_DIGEST,
+    renderCompose,
+} from "../../components/compose/render";
 import {
     appVariables,
     CREDENTIAL_VARIABLES,
@@ -59,6 +64,7 @@ function input(p: DeploymentPlan = plan(), overrides: Partial<ComposeInput> = {}
         ],
         labels: LABELS,
         header: ["A header line."],
+        appName: "meds",
         ...overrides,
     };
 }
@@ -101,6 +107,7 @@ interface Service {
 }
 
 interface Compose {
+    name: string;
     services: Record<string, Service>;
     volumes: Record<string, { name: string; labels: Record<string, string> }>;
     networks: Record<string, { name: string; labels: Record<string, string> }>;
@@ -138,6 +145,8 @@ describe("renderCompose", () => {
         for (const c of p.containers) {
             expect(compose.services[c.key].container_name).toBe(c.name);
         }
+        expect(compose.name).toBe("meds");
+        expect(composeProjectName("Meds.App_2")).toBe("meds-app_2");
         expect(compose.volumes.data.name).toBe("meds-data");
         expect(compose.networks.default.name).toBe("meds-network");
     });
