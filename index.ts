@@ -46,3 +46,5 @@ export const appContainerName = backup.appContainerName;
 export const litestreamContainerName = backup.litestreamContainerName;
 export const volumeName = backup.volumeName;
 export const restoreCommand = backup.restoreCommand;
+export const composeFile = backup.composeFile;
+export const composeEnv = backup.composeEnv;

@@ -234,6 +234,16 @@ export interface DockerArgs {
      * @example ["-o", "StrictHostKeyChecking=accept-new", "-i", "~/.ssh/deploy"]
      */
     sshOpts?: string[];
+    /**
+     * Create the containers, volume and network on the Docker host. With `false`, Pulumi
+     * creates only the bucket and its credential (and, for `local` storage, the server's keys)
+     * and nothing on any Docker host: deploy the app from the `composeFile` output instead,
+     * with Docker Compose or a Portainer stack. `host` and `sshOpts` then have no use and are
+     * refused.
+     * @default true
+     * @example false
+     */
+    deploy?: boolean;
 }
 
 /** The Litestream sidecar. */

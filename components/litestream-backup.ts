@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LitestreamBackupArgs, StorageProvider } from "./args";
+import { composeExport } from "./compose/export";
 import { createDeployment } from "./docker/deployment";
-import { createDockerHost } from "./docker/host";
+import { componentLabels, createDockerHost } from "./docker/host";
+import { renderRestoreCommand } from "./docker/restore";
 import { CONTROL_SOCKET_PATH } from "./plan/paths";
-import { deploymentPlan } from "./plan/plan";
+import { deploymentPlan, planNames } from "./plan/plan";
 import { renderLitestreamConfig } from "./litestream/config";
 import { resolveDatabases } from "./litestream/databases";
 import { resolveTiming } from "./litestream/timing";
@@ -69,6 +71,15 @@ export class LitestreamBackup extends pulumi.ComponentResource {
     public readonly volumeName: pulumi.Output<string>;
     /** A command that restores a database by hand, optionally to a point in time. */
     public readonly restoreCommand: pulumi.Output<string>;
+    /**
+     * The same deployment as a Docker Compose file (Compose 2.23.1 or later; a Portainer
+     * stack): the restores, the health-checked sidecar and the app in the same order, with the
+     * same names and labels. It holds no secret: the credential and the app's secret
+     * environment values are `${VARIABLE}` references, filled from `composeEnv`.
+     */
+    public readonly composeFile: pulumi.Output<string>;
+    /** The value of every variable `composeFile` refers to, by name (secret). */
+    public readonly composeEnv: pulumi.Output<{ [key: string]: string }>;
 
     constructor(name: string, args: LitestreamBackupArgs, opts?: pulumi.ComponentResourceOptions) {
         assertValid(name, args);
@@ -109,7 +120,10 @@ export class LitestreamBackup extends pulumi.ComponentResource {
         };
 
         const appName = args.app.name ?? name;
-        const dockerHost = createDockerHost(name, dockerArgs, this, appName);
+        // With `docker.deploy: false` nothing is created on a Docker host, not even a provider:
+        // the Compose file is the deployment.
+        const deploy = args.docker?.deploy ?? true;
+        const dockerHost = deploy ? createDockerHost(name, dockerArgs, this, appName) : undefined;
         const target: ReplicaTarget = createStorage({
             name,
             args: storage,
@@ -118,6 +132,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             timing,
             appendOnly,
             retainOnDelete: storageArgs.retainOnDelete ?? provider !== StorageProvider.Local,
+            prefix: appName,
             dockerHost,
             parent: this,
         });
@@ -148,21 +163,35 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             litestreamImage,
             syncInterval: timing.syncInterval,
         });
-        const deployment = createDeployment({
+        const app = {
+            image: checkedWhenKnown(args.app.image, "app.image", (value) =>
+                pinnedImageProblem("app.image", value),
+            ),
+            envs: args.app.envs,
+        };
+        const deployment =
+            dockerHost &&
+            createDeployment({
+                name,
+                plan,
+                app,
+                databases,
+                litestreamImage,
+                config: litestreamConfig,
+                target,
+                dockerHost,
+                parent: this,
+            });
+        const compose = composeExport({
             name,
+            appName,
             plan,
-            app: {
-                image: checkedWhenKnown(args.app.image, "app.image", (value) =>
-                    pinnedImageProblem("app.image", value),
-                ),
-                envs: args.app.envs,
-            },
-            databases,
-            litestreamImage,
+            server: target.server,
             config: litestreamConfig,
-            target,
-            dockerHost,
-            parent: this,
+            app,
+            accessKeyId: target.accessKeyId,
+            secretAccessKey: target.secretAccessKey,
+            labels: Object.fromEntries(componentLabels(name).map((l) => [l.label, l.value])),
         });
 
         this.bucketName = target.bucket;
@@ -174,10 +203,35 @@ export class LitestreamBackup extends pulumi.ComponentResource {
         this.accessKeyId = pulumi.secret(target.accessKeyId);
         this.secretAccessKey = pulumi.secret(target.secretAccessKey);
         this.litestreamConfig = litestreamConfig;
-        this.appContainerName = deployment.appContainer.name;
-        this.litestreamContainerName = deployment.litestreamContainer.name;
-        this.volumeName = deployment.volume.name;
-        this.restoreCommand = deployment.restoreCommand;
+        if (deployment !== undefined) {
+            this.appContainerName = deployment.appContainer.name;
+            this.litestreamContainerName = deployment.litestreamContainer.name;
+            this.volumeName = deployment.volume.name;
+            this.restoreCommand = deployment.restoreCommand;
+        } else {
+            // The Compose file uses the plan's names, so these outputs hold for its stack.
+            const names = planNames(appName);
+            this.appContainerName = pulumi.output(names.app);
+            this.litestreamContainerName = pulumi.output(names.litestream);
+            this.volumeName = pulumi.output(plan.volumeName);
+            this.restoreCommand = pulumi
+                .all([target.bucket, target.endpoint, target.region])
+                .apply(([bucket, endpoint, region]) =>
+                    renderRestoreCommand({
+                        host: undefined,
+                        network: plan.networkName,
+                        volume: plan.volumeName,
+                        dataDir: plan.dataDir,
+                        image: litestreamImage,
+                        bucket,
+                        endpoint: target.endpointInConfig ? endpoint : undefined,
+                        region,
+                        databases,
+                    }),
+                );
+        }
+        this.composeFile = compose.file;
+        this.composeEnv = compose.env;
         this.registerOutputs({
             bucketName: this.bucketName,
             endpoint: this.endpoint,
@@ -190,6 +244,8 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             litestreamContainerName: this.litestreamContainerName,
             volumeName: this.volumeName,
             restoreCommand: this.restoreCommand,
+            composeFile: this.composeFile,
+            composeEnv: this.composeEnv,
         });
     }
 }

@@ -523,26 +523,61 @@ export function dockerHostProblem(host: string): string | undefined {
 
 function checkDocker(docker: DockerArgs | undefined, issues: ArgIssue[]): void {
     if (docker === undefined) return;
+    const add = (field: string, reason: string) =>
+        issues.push({ propertyPath: `docker.${field}`, reason });
+    if (docker.deploy !== undefined && typeof docker.deploy !== "boolean") {
+        add(
+            "deploy",
+            `\`docker.deploy\` is \`${JSON.stringify(docker.deploy) ?? String(docker.deploy)}\`: use \`true\` or \`false\`, without quotes.`,
+        );
+    }
+    if (docker.deploy === false) {
+        // Nothing runs on a Docker host: the Compose file is deployed by whoever runs it.
+        for (const field of ["host", "sshOpts"] as const) {
+            if (docker[field] !== undefined) {
+                add(
+                    field,
+                    `\`docker.${field}\` is only used when \`docker.deploy\` is true: with \`docker.deploy: false\` nothing is deployed on a Docker host (the \`composeFile\` output is run with Docker Compose instead). Remove it, or set \`docker.deploy\` to true.`,
+                );
+            }
+        }
+        return;
+    }
     if (isPlainString(docker.host)) {
         const problem = dockerHostProblem(docker.host);
-        if (problem) issues.push({ propertyPath: "docker.host", reason: problem });
+        if (problem) add("host", problem);
     }
     if (docker.sshOpts !== undefined) {
         if (!Array.isArray(docker.sshOpts) || docker.sshOpts.some((o) => typeof o !== "string")) {
-            issues.push({
-                propertyPath: "docker.sshOpts",
-                reason: '`docker.sshOpts` must be a list of strings, e.g. `["-o", "StrictHostKeyChecking=accept-new"]`.',
-            });
+            add(
+                "sshOpts",
+                '`docker.sshOpts` must be a list of strings, e.g. `["-o", "StrictHostKeyChecking=accept-new"]`.',
+            );
         } else if (
             isPlainString(docker.host)
                 ? !docker.host.startsWith("ssh://")
                 : docker.host === undefined
         ) {
-            issues.push({
-                propertyPath: "docker.sshOpts",
-                reason: "`docker.sshOpts` is only used with an `ssh://` `docker.host`: remove it, or set the host.",
-            });
+            add(
+                "sshOpts",
+                "`docker.sshOpts` is only used with an `ssh://` `docker.host`: remove it, or set the host.",
+            );
         }
+    }
+}
+
+/**
+ * What a deployment through the Compose file alone (`docker.deploy: false`) cannot honour:
+ * with `local` storage the S3 server and its volume are services of the Compose file, so
+ * `pulumi destroy` never touches them and `storage.retainOnDelete` would do nothing.
+ */
+function checkComposeOnly(args: LitestreamBackupArgs, issues: ArgIssue[]): void {
+    if (args.docker?.deploy !== false || args.storage?.provider !== StorageProvider.Local) return;
+    if (args.storage.retainOnDelete !== undefined) {
+        issues.push({
+            propertyPath: "storage.retainOnDelete",
+            reason: "`storage.retainOnDelete` has no effect when `docker.deploy` is false and `storage.provider` is `local`: the local S3 server and its volume are services of the Compose file, which `pulumi destroy` does not touch (`docker compose down -v` removes them). Remove it.",
+        });
     }
 }
 
@@ -592,6 +627,7 @@ export function validateArgs(name: string, args: LitestreamBackupArgs): ArgIssue
     } else {
         checkStorage(name, args.storage, issues);
         issues.push(...storageFlagIssues(args.storage));
+        checkComposeOnly(args, issues);
     }
     if (args.app === undefined || args.app === null) {
         issues.push({

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StorageArgs } from "../args";
 import type { DockerHost } from "../docker/host";
 import { Timing } from "../litestream/timing";
+import { ServerPlan } from "../plan/server";
 
 /**
  * What every storage provider returns: where Litestream writes and with which credential.
@@ -28,6 +29,11 @@ export interface ReplicaTarget {
     endpointInConfig: boolean;
     /** Resources that must exist before Litestream first talks to the bucket. */
     ready: pulumi.Resource[];
+    /**
+     * The server that holds the bucket when it runs beside the app (`local`), as plain data, so
+     * that the Compose file can run it too. Undefined when the bucket lives elsewhere.
+     */
+    server?: pulumi.Output<ServerPlan>;
 }
 
 /** Everything a storage provider gets: validated args and the resolved names. */
@@ -46,8 +52,16 @@ export interface StorageContext {
     appendOnly: boolean;
     /** Whether the bucket survives deletion of the component. */
     retainOnDelete: boolean;
-    /** The Docker host, for providers that run a server on it. */
-    dockerHost: DockerHost;
+    /**
+     * Prefix of every Docker object name of the component (the app's container name); a
+     * server beside the app is named from it.
+     */
+    prefix: string;
+    /**
+     * The Docker host, for providers that run a server on it; undefined when nothing is
+     * deployed on Docker (`docker.deploy: false`).
+     */
+    dockerHost?: DockerHost;
     /** Parent of every child resource. */
     parent: pulumi.Resource;
 }

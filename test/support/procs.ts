@@ -225,13 +225,13 @@ function sweepOrphans(): void {
 }
 sweepOrphans();
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
+/** A TCP port that was free on host (127.0.0.1 by default) a moment ago. */
+export function freePort(host = "127.0.0.1"): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
         server.unref();
         server.on("error", reject);
-        server.listen(0, "127.0.0.1", () => {
+        server.listen(0, host, () => {
             const address = server.address();
             const port = typeof address === "object" && address ? address.port : 0;
             server.close(() => resolve(port));
@@ -239,10 +239,10 @@ export function freePort(): Promise<number> {
     });
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function portInUse(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on host:port (127.0.0.1 by default). */
+export function portInUse(port: number, host = "127.0.0.1"): Promise<boolean> {
     return new Promise((resolve) => {
-        const socket = net.connect({ host: "127.0.0.1", port });
+        const socket = net.connect({ host, port });
         socket.once("connect", () => {
             socket.destroy();
             resolve(true);

@@ -41,7 +41,7 @@ export interface ListedObject {
 }
 
 export class S3Server {
-    /** `http://127.0.0.1:<port>`, as written into the Litestream config. */
+    /** `http://<host>:<port>`, as written into the Litestream config. */
     readonly endpoint: string;
     /** Server access log: one line a request, with its operation. */
     readonly accessLog: string;
@@ -76,7 +76,7 @@ export class S3Server {
     /** Starts the server and waits until `/health` answers. */
     async start(): Promise<void> {
         if (this.running) return;
-        if (await portInUse(this.port)) {
+        if (await portInUse(this.port, this.host)) {
             throw new Error(`port ${this.port} is taken: cannot start the S3 server on it again`);
         }
         this.proc = startProc(
@@ -272,7 +272,7 @@ export async function startS3Server(host = "127.0.0.1"): Promise<S3Server> {
     const dataDir = path.join(base, "data");
     const iamDir = path.join(dataDir, ".iam");
     mkdirSync(iamDir, { recursive: true });
-    const server = new S3Server(await freePort(), dataDir, iamDir, generateKeys("root"), host);
+    const server = new S3Server(await freePort(host), dataDir, iamDir, generateKeys("root"), host);
     await server.start();
     return server;
 }

@@ -31,6 +31,8 @@ describe("component-package analyzer", () => {
                 "accessKeyId",
                 "appContainerName",
                 "bucketName",
+                "composeEnv",
+                "composeFile",
                 "endpoint",
                 "litestreamConfig",
                 "litestreamContainerName",
@@ -64,6 +66,14 @@ describe("component-package analyzer", () => {
             "active",
             "critical",
         ]);
+        expect(component.outputs.composeEnv).toMatchObject({
+            type: "object",
+            additionalProperties: { type: "string" },
+        });
+        expect(result.typeDefinitions.DockerArgs.properties?.deploy).toMatchObject({
+            type: "boolean",
+            optional: true,
+        });
         // TSDoc reaches the schema, so other languages' SDKs document the fields too.
         expect(result.typeDefinitions.AppArgs.properties?.dataDir.description).toContain(
             "Absolute path",

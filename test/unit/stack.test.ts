@@ -55,6 +55,21 @@ describe("the dev stack program", () => {
         expect(await pulumi.isSecret(stack.accessKeyId)).toBe(true);
     });
 
+    it("exports the Compose file with every app value as a variable, none of them in it", async () => {
+        const file = await resolve(stack.composeFile);
+        expect(await pulumi.isSecret(stack.composeFile)).toBe(false);
+        const app = parse(file).services.app;
+        expect(app.container_name).toBe("demo");
+        // Stack config cannot say which app value is secret, so the program marks each one.
+        expect(app.environment).toEqual({
+            DB_PATH:
+                "${APP_DB_PATH:?set it to the value of app.envs.DB_PATH, which is secret in the stack}",
+        });
+        expect(await pulumi.isSecret(stack.composeEnv)).toBe(true);
+        expect(await resolve(stack.composeEnv)).toMatchObject({ APP_DB_PATH: "/app/data/demo.db" });
+        expect(parse(file).services.s3.container_name).toBe("demo-s3");
+    });
+
     it("runs the demo app with its command and keeps its environment secret", async () => {
         await resolve(stack.appContainerName);
         const app = resources.find(

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { StorageArgs } from "../../components/args";
+import type { ServerPlan } from "../../components/plan/server";
 import type { ReplicaTarget, StorageContext } from "../../components/storage/target";
 import {
     installMocks,
@@ -73,6 +74,7 @@ function context(
         timing: timing.resolveTiming(undefined),
         appendOnly: args.appendOnly ?? false,
         retainOnDelete: args.retainOnDelete ?? false,
+        prefix: name,
         dockerHost: host.createDockerHost(name, undefined, parent),
         parent,
     };
@@ -148,6 +150,50 @@ describe("localStorage", () => {
             restart: "unless-stopped",
             labels: [...LABELS, { label: "litestream-backup.component", value: "meds" }],
         });
+    });
+
+    it("describes the very same server for the Compose file", async () => {
+        const container = registered(T.container, "meds-s3");
+        const server = await resolve(main.target.server as pulumi.Output<ServerPlan>);
+        expect({
+            name: server.name,
+            image: server.image,
+            entrypoints: server.entrypoint,
+            command: server.command,
+            envs: [
+                ...Object.entries(server.env).map(([k, v]) => `${k}=${v}`),
+                `${server.credentialEnv[0]}=${ACCESS_KEY}`,
+                `${server.credentialEnv[1]}=${SECRET_KEY}`,
+            ],
+            volumes: [{ volumeName: server.volume.name, containerPath: server.volume.path }],
+            tests: ["CMD", ...server.healthcheck.command],
+            interval: `${server.healthcheck.intervalSeconds}s`,
+            timeout: `${server.healthcheck.timeoutSeconds}s`,
+            startPeriod: `${server.healthcheck.startPeriodSeconds}s`,
+            retries: server.healthcheck.retries,
+        }).toEqual({
+            name: container.name,
+            image: container.image,
+            entrypoints: container.entrypoints,
+            command: container.command,
+            envs: container.envs,
+            volumes: container.volumes,
+            ...(container.healthcheck as Record<string, unknown>),
+        });
+        expect(await resolve(main.target.endpoint)).toBe(`http://${server.name}:7070`);
+    });
+
+    it("without a Docker host creates only the keys, for a server the Compose file runs", async () => {
+        const { ctx } = context("fileonly", {});
+        const target = local.localStorage({ ...ctx, dockerHost: undefined });
+        expect(await resolve(target.endpoint)).toBe("http://fileonly-s3:7070");
+        expect(target.ready).toEqual([]);
+        expect((await resolve(target.server as pulumi.Output<ServerPlan>)).name).toBe(
+            "fileonly-s3",
+        );
+        await settle();
+        const server = resources.filter((r) => r.name.startsWith("fileonly-s3"));
+        expect(server.map((r) => r.type).sort()).toEqual([T.secretKey, T.accessKey]);
     });
 
     it("pins the default image to the versitygw release the tests build", () => {

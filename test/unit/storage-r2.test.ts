@@ -94,6 +94,7 @@ async function build(name: string, storage: Partial<StorageArgs> = {}): Promise<
         timing: timing.resolveTiming(undefined),
         appendOnly: args.appendOnly ?? false,
         retainOnDelete: args.retainOnDelete ?? true,
+        prefix: name,
         dockerHost: host.createDockerHost(name, undefined, parent),
         parent,
     };

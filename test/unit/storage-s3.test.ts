@@ -104,6 +104,7 @@ async function build(
         timing: timing.resolveTiming(preset ? { preset } : undefined),
         appendOnly: args.appendOnly ?? false,
         retainOnDelete: args.retainOnDelete ?? true,
+        prefix: name,
         dockerHost: host.createDockerHost(name, undefined, parent),
         parent,
     };

@@ -535,6 +535,33 @@ const BAD: [string, Mutation, string, string][] = [
         "`docker.sshOpts` is only used with an `ssh://` `docker.host`: remove it, or set the host.",
     ],
     [
+        "docker.deploy as a string",
+        (a) => (a.docker = { deploy: "false" as unknown as boolean }),
+        "docker.deploy",
+        '`docker.deploy` is `"false"`: use `true` or `false`, without quotes.',
+    ],
+    [
+        "a Docker host with nothing deployed on it",
+        (a) => (a.docker = { deploy: false, host: "ssh://deploy@app.example.com" }),
+        "docker.host",
+        "`docker.host` is only used when `docker.deploy` is true: with `docker.deploy: false` nothing is deployed on a Docker host (the `composeFile` output is run with Docker Compose instead). Remove it, or set `docker.deploy` to true.",
+    ],
+    [
+        "ssh options with nothing deployed",
+        (a) => (a.docker = { deploy: false, sshOpts: ["-i", "key"] }),
+        "docker.sshOpts",
+        "`docker.sshOpts` is only used when `docker.deploy` is true: with `docker.deploy: false` nothing is deployed on a Docker host (the `composeFile` output is run with Docker Compose instead). Remove it, or set `docker.deploy` to true.",
+    ],
+    [
+        "retainOnDelete for a local server that lives in the Compose file",
+        (a) => {
+            a.storage.retainOnDelete = true;
+            a.docker = { deploy: false };
+        },
+        "storage.retainOnDelete",
+        "`storage.retainOnDelete` has no effect when `docker.deploy` is false and `storage.provider` is `local`: the local S3 server and its volume are services of the Compose file, which `pulumi destroy` does not touch (`docker compose down -v` removes them). Remove it.",
+    ],
+    [
         "litestream image latest",
         (a) => (a.litestream = { image: "litestream/litestream:latest" }),
         "litestream.image",
@@ -682,6 +709,19 @@ describe("validateArgs", () => {
         ["an app user root", (a) => (a.app.user = "0")],
         ["an app user root:root", (a) => (a.app.user = "0:0")],
         ["the highest ids", (a) => (a.app.user = "4294967294:4294967294")],
+        ["nothing deployed on Docker, local storage", (a) => (a.docker = { deploy: false })],
+        [
+            "nothing deployed on Docker, r2 kept on destroy",
+            (a) => {
+                a.storage = {
+                    provider: StorageProvider.R2,
+                    accountId: ACCOUNT,
+                    retainOnDelete: true,
+                };
+                a.docker = { deploy: false };
+            },
+        ],
+        ["deployed on the local engine, said explicitly", (a) => (a.docker = { deploy: true })],
     ];
     it.each(GOOD)("accepts %s", (_desc, mutate) => {
         const args = base();
