@@ -13,6 +13,8 @@
 #
 # Idempotent: each piece carries a stamp of its inputs and is rebuilt only when they change;
 # with the Go caches in $CACHE (scripts/lib/common.sh) a new clone takes seconds.
+# Usage: pulumi-toolchain.sh [kubernetes]: the kubernetes provider (a long first build) only
+# when asked for, by the tests and by stacks that deploy on Kubernetes.
 # Environment: LITESTREAM_BACKUP_BUILD_PULUMI=1 builds even when a `pulumi` is on PATH.
 set -euo pipefail
 SCRIPT_NAME=pulumi-toolchain
@@ -115,9 +117,16 @@ built_version="$("$DOCKER_BIN" -version 2>/dev/null || true)"
 install_plugin docker "$DOCKER_VERSION" "$DOCKER_BIN" "$DOCKER_STAMP"
 
 # --- kubernetes provider ----------------------------------------------------------------------
-# Only for programs that depend on @pulumi/kubernetes: Pulumi's own provider code, built from Go
-# modules (tools/pulumi-engine/kubernetes-provider) at the one version the module proxy serves.
-if [[ -d "$ROOT/node_modules/@pulumi/kubernetes" ]]; then
+# Only when asked for: Pulumi's own provider code, built from Go modules
+# (tools/pulumi-engine/kubernetes-provider) at the one version the module proxy serves.
+WANT_KUBERNETES=0
+for arg in "$@"; do
+  case "$arg" in
+  kubernetes) WANT_KUBERNETES=1 ;;
+  *) fail "unknown argument $arg (the optional plugin is: kubernetes)" ;;
+  esac
+done
+if ((WANT_KUBERNETES)) && [[ -d "$ROOT/node_modules/@pulumi/kubernetes" ]]; then
   KUBERNETES_VERSION="$(npm_plugin_version kubernetes)"
   KUBERNETES_BUILDS="$(sed -n 's/^WANT_VERSION=//p' "$ENGINE/kubernetes-provider/build.sh")"
   [[ "$KUBERNETES_BUILDS" == "$KUBERNETES_VERSION" ]] ||
