@@ -133,7 +133,7 @@ export async function requestWindow(
         retentionSeconds: world.timing.retentionSeconds,
         retentionEnabled: world.timing.retentionEnabled,
         writes: writerPattern(),
-        otherKeys: otherKeys > 0 ? { l1: otherKeys } : undefined,
+        otherKeys: otherKeys > 0 ? { 1: otherKeys } : undefined,
     };
     const model = simulateWindow(input, {
         startSeconds: startMs / 1000,

@@ -34,3 +34,16 @@ export function parseGoDuration(text: string): number | undefined {
 
 /** Nanoseconds in one second. */
 export const SECOND_NS = 1e9;
+
+/**
+ * Writes a positive number of seconds as a Go duration, in whole hours, minutes and seconds
+ * with up to millisecond fractions: 90 -> "1m30s", 3600 -> "1h", 60.5 -> "1m0.5s".
+ */
+export function formatGoDuration(seconds: number): string {
+    const ms = Math.round(seconds * 1000);
+    if (!(ms > 0)) throw new Error(`not a positive duration: ${seconds} s`);
+    const h = Math.floor(ms / 3_600_000);
+    const m = Math.floor((ms % 3_600_000) / 60_000);
+    const s = (ms % 60_000) / 1000;
+    return (h > 0 ? `${h}h` : "") + (m > 0 ? `${m}m` : "") + (s > 0 ? `${s}s` : "");
+}
