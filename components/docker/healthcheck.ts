@@ -26,6 +26,7 @@ import * as docker from "@pulumi/docker";
 import { parse } from "yaml";
 import { DatabaseReplica } from "../litestream/databases";
 import { parseGoDuration, SECOND_NS } from "../litestream/duration";
+import { MAX_MONITOR_INTERVAL_SECONDS } from "../litestream/timing";
 import { CONFIG_PATH, CONTROL_SOCKET_PATH, HEALTHCHECK_SCRIPT_PATH } from "./paths";
 import { shellQuote } from "./shell";
 
@@ -138,10 +139,21 @@ exit $healthy
 }
 
 /**
+ * How long the sidecar has for its first successful sync: five minutes for the sync itself,
+ * which uploads the whole database when the replica is behind (a large database replicated for
+ * the first time), plus the longest monitor interval the component sets. Litestream opens a
+ * database, and its replica records a first sync, only at the database's first monitor tick
+ * (db.go `monitor` -> `init` -> `Replica.Start`): one sync interval after the start, up to
+ * 4 min (../litestream/timing.ts).
+ */
+export const FIRST_SYNC_ALLOWANCE_SECONDS = 300 + MAX_MONITOR_INTERVAL_SECONDS;
+
+/**
  * Docker health check settings of the sidecar: every 10 s, so `wait` sees the first successful
- * sync within about 10 s of the start. No `startInterval`: the Docker client library refuses it
- * below API 1.44 ("specify health-check start interval" requires API version 1.44), so a host
- * on Docker 20.10 to 24 (Debian 12's docker.io is 20.10) could not create the container.
+ * sync within about 10 s of it; failures count only after {@link FIRST_SYNC_ALLOWANCE_SECONDS}.
+ * No `startInterval`: the Docker client library refuses it below API 1.44 ("specify
+ * health-check start interval" requires API version 1.44), so a host on Docker 20.10 to 24
+ * (Debian 12's docker.io is 20.10) could not create the container.
  */
 export function sidecarHealthcheck(databaseCount: number): docker.types.input.ContainerHealthcheck {
     const timeout = SOCKET_TIMEOUT_SECONDS + LIST_TIMEOUT_SECONDS * databaseCount + 5;
@@ -150,13 +162,12 @@ export function sidecarHealthcheck(databaseCount: number): docker.types.input.Co
         interval: "10s",
         timeout: `${timeout}s`,
         retries: 3,
-        startPeriod: "5m",
+        startPeriod: `${FIRST_SYNC_ALLOWANCE_SECONDS / 60}m`,
     };
 }
 
 /**
- * How long `pulumi up` waits for the sidecar to turn healthy. Its first sync uploads the whole
- * database when the replica is behind (a large database replicated for the first time), so
- * this is generous; a restored database is in sync already and turns healthy at once.
+ * How long `pulumi up` waits for the sidecar to turn healthy: the first-sync allowance. A
+ * restored database is in sync already and turns healthy at its first monitor tick.
  */
-export const SIDECAR_WAIT_TIMEOUT_SECONDS = 300;
+export const SIDECAR_WAIT_TIMEOUT_SECONDS = FIRST_SYNC_ALLOWANCE_SECONDS;

@@ -9,15 +9,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+    FIRST_SYNC_ALLOWANCE_SECONDS,
     healthcheckDatabases,
     maxSyncAgeSeconds,
     renderHealthcheckScript,
+    SIDECAR_WAIT_TIMEOUT_SECONDS,
     sidecarHealthcheck,
 } from "../../components/docker/healthcheck";
+import { durationSeconds } from "../../components/litestream/cost";
 import { shellQuote } from "../../components/docker/shell";
 import { renderLitestreamConfig } from "../../components/litestream/config";
 import { resolveDatabases } from "../../components/litestream/databases";
-import { resolveTiming } from "../../components/litestream/timing";
+import { MAX_MONITOR_INTERVAL_SECONDS, resolveTiming } from "../../components/litestream/timing";
 import { ReplicationPreset } from "../../components/args";
 
 describe("thresholds", () => {
@@ -68,9 +71,23 @@ describe("thresholds", () => {
             interval: "10s",
             timeout: "20s",
             retries: 3,
-            startPeriod: "5m",
+            startPeriod: "9m",
         });
         expect(sidecarHealthcheck(3).timeout).toBe("40s");
+    });
+
+    it("waits for the first sync one monitor tick longer than for the sync itself", () => {
+        // Litestream opens a database, and records a first sync, at its first monitor tick:
+        // up to 4 min after the start (personal preset), then five minutes for the upload.
+        const longest = Math.max(
+            ...Object.values(ReplicationPreset).map((preset) =>
+                durationSeconds(resolveTiming({ preset }).timers!.monitorInterval),
+            ),
+        );
+        expect(longest).toBe(MAX_MONITOR_INTERVAL_SECONDS);
+        expect(FIRST_SYNC_ALLOWANCE_SECONDS).toBe(300 + MAX_MONITOR_INTERVAL_SECONDS);
+        expect(SIDECAR_WAIT_TIMEOUT_SECONDS).toBe(540);
+        expect(durationSeconds(String(sidecarHealthcheck(1).startPeriod))).toBe(540);
     });
 });
 
