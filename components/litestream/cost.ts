@@ -525,10 +525,12 @@ export function restoreFiles(input: CostModelInput): { worst: number; mean: numb
     };
     count(Math.max(0, Math.ceil(S9 / I[I.length - 1]) - 1));
     for (let k = 1; k < I.length; k++) count(Math.max(0, Math.ceil(I[k] / I[k - 1]) - 1));
-    // L0 files since the last L1 compaction: at most every file of I1 seconds, or the bursts
-    // uploaded in it; on average half of I1's files.
-    worst += s.frequent ? s.f * I[0] : Math.max(1, Math.ceil(I[0] * s.u)) * s.burst;
-    mean += (s.f * I[0]) / 2;
+    // L0 files uploaded since the last L1 compaction: the syncs of one L1 interval, each
+    // shipping a sync interval of files (a sync interval longer than L1's still ships one).
+    const S = input.syncIntervalSeconds;
+    const tail = Math.ceil(I[0] / S - 1e-9) * S * s.f;
+    worst += tail;
+    mean += tail / 2;
     return { worst, mean };
 }
 
@@ -600,8 +602,17 @@ export interface WindowEstimate {
     l0FilesUploaded: number;
 }
 
-/** How much later than its tick an upload's LastModified is: a tie-break, not a latency. */
+/** How much later than its tick an upload completes: a tie-break, not a latency. */
 const UPLOAD_SETTLES_SECONDS = 0.001;
+
+/**
+ * An object's LastModified as a listing reports it: whole seconds (S3's ListObjectsV2, and
+ * versitygw), so a file looks up to a second older than it is, and L0 retention, which
+ * compares it with now minus the retention, deletes it up to a second early.
+ */
+function lastModified(uploadedAt: number): number {
+    return Math.floor(uploadedAt + UPLOAD_SETTLES_SECONDS);
+}
 
 interface LtxFile {
     min: number;
@@ -709,9 +720,7 @@ export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEst
     };
     const upload = (t: number, files = pending) => {
         for (const file of files) {
-            // An upload completes after the tick that started it: its LastModified is later
-            // than any other timer firing at that same instant.
-            remote[0].push({ min: file.min, max: file.max, at: t + UPLOAD_SETTLES_SECONDS });
+            remote[0].push({ min: file.min, max: file.max, at: lastModified(t) });
             count(t, { PutObject: 1 });
             if (inWindow(t)) uploaded++;
         }
@@ -771,7 +780,7 @@ export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEst
         if (inputs.length === 0) return;
         if (level > 1) count(t, { GetObject: inputs.length });
         count(t, { PutObject: 1 });
-        dst.push({ min: inputs[0].min, max: inputs[inputs.length - 1].max, at: t });
+        dst.push({ min: inputs[0].min, max: inputs[inputs.length - 1].max, at: lastModified(t) });
         cached.add(level);
         if (level === 1) l0Retention(t);
     };
@@ -790,7 +799,7 @@ export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEst
         lookUp(t, SNAPSHOT_LEVEL, snapshots);
         if (txid > (newest(snapshots)?.max ?? 0)) {
             count(t, uploadRequests(input.snapshotBytes));
-            snapshots.push({ min: 1, max: txid, at: t });
+            snapshots.push({ min: 1, max: txid, at: lastModified(t) });
         }
         enforceSnapshotRetention(t);
     };
@@ -844,18 +853,22 @@ export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEst
                 upload(t);
                 replica = "A";
                 break;
-            case "sync":
+            case "sync": {
+                // A tick that checkpointed at this instant is still running when the ticker
+                // fires (a few ms after the monitor's): with older files waiting, the replica
+                // ships those at once and this tick's wait for the next sync; with only this
+                // tick's files, it waits for their notification and ships them.
+                const ready = pending.filter((f) => !(f.slow && f.at === t));
                 if (replica === "A") {
-                    if (pending.length > 0) upload(t);
+                    if (ready.length > 0) upload(t, ready);
+                    else if (pending.length > 0) upload(t);
                     else replica = "B";
                 } else {
-                    upload(
-                        t,
-                        pending.filter((f) => !(f.slow && f.at === t)),
-                    );
+                    upload(t, ready);
                     replica = "A";
                 }
                 break;
+            }
             case "l0retention":
                 l0Retention(t);
                 break;

@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { ReplicationPreset } from "../../components/args";
 import { renderLitestreamConfig } from "../../components/litestream/config";
 import { resolveDatabases } from "../../components/litestream/databases";
-import { parseGoDuration } from "../../components/litestream/duration";
+import { formatGoDuration, parseGoDuration } from "../../components/litestream/duration";
 import {
     litestreamTimers,
     MAX_MONITOR_INTERVAL_SECONDS,
@@ -364,6 +364,25 @@ describe("timing", () => {
 function timing(syncInterval: string, snapshotInterval: string, retention: string) {
     return { syncInterval, snapshotInterval, retention };
 }
+
+describe("formatGoDuration", () => {
+    it.each([
+        [90, "1m30s"],
+        [3600, "1h"],
+        [3720, "1h2m"],
+        [3602, "1h2s"],
+        [60.5, "1m0.5s"],
+        [0.5, "0.5s"],
+        [150, "2m30s"],
+    ])("writes %s s as %s, which Go reads back", (seconds, text) => {
+        expect(formatGoDuration(seconds)).toBe(text);
+        expect(parseGoDuration(text)).toBeCloseTo(seconds * 1e9, 0);
+    });
+    it("refuses what is not a positive duration", () => {
+        expect(() => formatGoDuration(0)).toThrow(/not a positive duration/);
+        expect(() => formatGoDuration(0.0004)).toThrow(/not a positive duration/);
+    });
+});
 
 describe("parseGoDuration", () => {
     it.each([

@@ -366,6 +366,39 @@ describe("cost model: a window of a run", () => {
         expect(run(140.5, 150.5)).toMatchObject({ l0FilesCreated: 0, l0FilesUploaded: 1 });
     });
 
+    it("leaves a checkpointing tick's files to the next sync when older files wait", () => {
+        // personal: ticks every 4 min from the start, a checkpoint every 4th (1,000 frames),
+        // the hourly sync with the 16th tick. The sync finds the files of ticks 2 to 15 (and
+        // 3 checkpoints) waiting and ships them at once; the 16th tick, still checkpointing,
+        // waits for the next hour.
+        const start = HOUR_MARK + 0.5;
+        const estimate = simulateWindow(presetInput(ReplicationPreset.Personal), {
+            startSeconds: start,
+            fromSeconds: start + 3800.5,
+            toSeconds: start + 3850.5,
+        });
+        expect(estimate.l0FilesCreated).toBe(2);
+        expect(estimate.l0FilesUploaded).toBe(14 + 3);
+    });
+
+    it("dates an upload to the whole second, as listings do", () => {
+        // Litestream's defaults on active, started 0.223 s before a 30 s boundary: uploads
+        // every 10 s at 1 + 10 k s (0.777 s past a whole second), L1 compactions at the
+        // boundaries (0.223 s after the start, then every 30 s), the L0 retention timer every
+        // 15 s from the start. Listed in whole seconds, each burst turns 5 min old on a
+        // boundary, so the compaction there deletes it too: three runs in 30 s that delete,
+        // against two with exact times.
+        const input = presetInput(ReplicationPreset.Active, ONE_A_SECOND, true);
+        input.syncIntervalSeconds = 10;
+        const start = HOUR_MARK - 0.223;
+        const estimate = simulateWindow(input, {
+            startSeconds: start,
+            fromSeconds: start + 600.5,
+            toSeconds: start + 1200.5,
+        });
+        expect(estimate.requests.DeleteObjects).toBe(60);
+    });
+
     it("opens a database at its first monitor tick, and compacts on the clock after that", () => {
         // personal, started 10 min before the hour: the first tick (4 min) cuts the database
         // and the replica uploads it, after listing L0 for its position; the second (8 min)
@@ -525,11 +558,16 @@ describe("cost model: the component's timers", () => {
         // Litestream's defaults: 5 L3, 11 L2, 9 L1, 30 s of L0.
         const defaults = restoreFiles(presetInput(ReplicationPreset.Critical, ONE_A_SECOND, true));
         expect(defaults.worst).toBeCloseTo(1 + 5 + 11 + 9 + 30 * (1 + 1 / 61), 9);
-        // active: 11 L1 files of 5 min, 30 L0 files of 10 s and four checkpoints.
+        // active: 11 L1 files of 5 min, 30 L0 files of 10 s and their checkpoints.
         expect(restoreFiles(presetInput(ReplicationPreset.Active)).worst).toBeCloseTo(
             1 + 11 + 300 * (0.1 + 1 / 70),
             9,
         );
+        // With a sync interval longer than L1's, one sync's files (Litestream's defaults on
+        // personal: an hour of one-second files).
+        expect(
+            restoreFiles(presetInput(ReplicationPreset.Personal, ONE_A_SECOND, true)).worst,
+        ).toBeCloseTo(1 + 23 + 11 + 9 + 3600 * (1 + 1 / 61), 9);
         // personal: 23 hourly L1 files, one hourly burst of L0 files.
         expect(restoreFiles(presetInput(ReplicationPreset.Personal)).worst).toBeCloseTo(
             1 + 23 + 3600 * (1 / 240 + 1 / 960),
