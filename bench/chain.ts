@@ -2,7 +2,7 @@
  * Restore chain: what the compaction levels do to a restore. A database of a given size,
  * written once a second, is replicated for the length of the request windows by a preset's
  * config and, beside it, by the same preset with Litestream's own timer defaults
- * (`replication.litestreamDefaults`). Each is stopped 3 s before one of its L1 ticks, when the
+ * (`replication.litestreamDefaults`). Each is killed 3 s before one of its L1 ticks, when the
  * most L0 files wait to be compacted (the restore's worst case for the L0 part), and restored,
  * timed, in rotation with the others. The restore reads the latest snapshot, then the fewest
  * files that cover the rest, one after the other.
@@ -61,7 +61,7 @@ export async function startChain(
     return { label, preset, arm, world, litestream, writer };
 }
 
-/** Waits until `BEFORE_L1_TICK_MS` before the next L1 tick (or stops at once), then stops. */
+/** Waits until `BEFORE_L1_TICK_MS` before the next L1 tick (or not), then kills Litestream. */
 export async function stopChain(
     run: ChainRun,
     alignToL1: boolean,
@@ -73,9 +73,10 @@ export async function stopChain(
         stopAt = nextTick(Date.now() + BEFORE_L1_TICK_MS + 1000) - BEFORE_L1_TICK_MS;
         await sleep(Math.max(0, stopAt - Date.now()));
     }
+    // SIGKILL, as when the server is lost: the replica holds what the syncs shipped.
     const stoppedAt = Date.now();
+    await run.litestream.kill9();
     await run.writer.stop();
-    await run.litestream.stop();
     const started = run.litestream.events("initialized db")[0].time;
     return {
         replicatedMs: stoppedAt - started,

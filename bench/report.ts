@@ -522,13 +522,13 @@ The L0 files uploaded since the last L1 compaction are read one by one, so the w
 just before an L1 tick. A ${r.plan.chainSizeMiB} MiB database (section 2's table) written once a
 second is replicated, side by side with the request windows below, by the preset's config and
 by the same preset with Litestream's own timer defaults (\`replication.litestreamDefaults\`);
-each is stopped (SIGTERM, so its last second is uploaded)${r.plan.chainAlignToL1 ? " 3 s before one of its L1 ticks" : ""}, and then restored in
+each is killed (SIGKILL, as when the server is lost)${r.plan.chainAlignToL1 ? " 3 s before one of its L1 ticks" : ""}, and then restored in
 rotation with the others, ${r.plan.chainRounds} timed runs each after one untimed run that
-counts the objects (GETs in the server's log) and checks \`integrity_check\`. Both replicas
-are younger than their snapshot interval: their first snapshot and their first compacted file
-of each level hold the whole database, so each restore reads it twice. Model: the cost model's
-count of objects read (\`restoreFiles\`), at worst (every level's tick just ahead) and on
-average over the snapshot cycle.
+counts the objects (GETs in the server's log) and checks \`integrity_check\`. A replica
+younger than its snapshot interval (\`critical\`'s 6 h here) reads the whole database twice:
+its first snapshot and the first compacted file of its top level both hold it. Model: the cost
+model's count of objects read (\`restoreFiles\`), at worst (every level's tick just ahead) and
+on average over the snapshot cycle.
 
 ${table(
     [
