@@ -210,7 +210,7 @@ export interface ReplicationArgs {
      * Leave Litestream's internal timers at Litestream's own defaults instead of the
      * component's settings: a WAL check every second, compactions every 30 s, 5 min and 1 h,
      * checkpoints after a minute and L0 cleanup every 15 s. The component's settings make a
-     * database written once a second cost about a tenth in requests (README, "Presets");
+     * database written once a second cost a tenth or less in requests (README, "Presets");
      * the sync interval, snapshot interval and retention apply either way.
      * @default false
      */
