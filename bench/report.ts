@@ -1,5 +1,6 @@
 /**
- * Renders the benchmark results as BENCHMARKS.md (and the same tables for the console).
+ * Renders the benchmark results as BENCHMARKS.md (and the same tables for the console), and
+ * the README's presets table.
  */
 import {
     CostModelInput,
@@ -7,13 +8,20 @@ import {
     priceRequests,
     ProviderRequestPrices,
     RequestCounts,
+    requestRates,
+    RequestSourceName,
     requestsPerMonth,
+    restoreFiles,
     S3_OPERATIONS,
     scaleCounts,
+    timersOf,
     totalRequests,
     WritePattern,
 } from "../components/litestream/cost";
+import { shortGoDuration } from "../components/litestream/duration";
+import { PRESETS } from "../components/litestream/timing";
 import { ReplicationPreset } from "../components";
+import { ChainResult } from "./chain";
 import { MachineInfo } from "./lib/machine";
 import { summarize, percentile, Summary } from "./lib/stats";
 import { OverheadRun } from "./overhead";
@@ -43,11 +51,15 @@ export interface Plan {
     requestWindowMs: number;
     requestSlices: number;
     foreignL1Keys: number;
+    chainSizeMiB: number;
+    chainRounds: number;
+    chainAlignToL1: boolean;
 }
 
 export interface RpoResult {
     preset: string;
     syncSeconds: number;
+    monitorSeconds: number;
     delayMs: [number, number];
     samples: CrashSample[];
 }
@@ -65,6 +77,15 @@ export interface RtoResult {
     gateMs: number[];
 }
 
+/** A model-only case: a preset's config (or Litestream's defaults) under a write pattern. */
+export interface Scenario {
+    preset: string;
+    arm: "component" | "defaults";
+    input: CostModelInput;
+}
+
+export type RequestResult = RequestWindow & { preset: string; arm: "component" | "defaults" };
+
 export interface BenchResults {
     generatedAt: string;
     totalMs: number;
@@ -74,10 +95,20 @@ export interface BenchResults {
     rpo: RpoResult[];
     rto: RtoResult[];
     overhead: OverheadRun[];
-    requests: (RequestWindow & { preset: string })[];
+    requests: RequestResult[];
+    chain: ChainResult[];
     prices: PriceFile;
-    scenarios: { preset: string; input: CostModelInput }[];
+    scenarios: Scenario[];
 }
+
+/**
+ * What each preset is tuned to: a month of requests for one database written once a second,
+ * at R2's list price (the model's steady state), and requests a month for an idle database.
+ */
+export const TARGETS = {
+    monthlyUsdR2: { personal: 0.1, active: 2.5, critical: 15 } as Record<string, number>,
+    idleRequestsPerMonth: 20_000,
+};
 
 // --- formatting ---------------------------------------------------------------------------
 
@@ -141,13 +172,63 @@ function price(counts: RequestCounts, p: ProviderRequestPrices): number {
     return priceRequests(counts, p).totalUsd;
 }
 
+/** The model's steady-state month for a window's config and writes. */
+function modelMonth(w: RequestWindow): RequestCounts {
+    return requestsPerMonth(w.input);
+}
+
+/** The personal preset's p99 is derived (a crash uniform over the hour), not measured. */
+function derivedRpo(r: RpoResult): boolean {
+    return r.syncSeconds >= 3600;
+}
+
+function perSyncText(r: RpoResult): string {
+    return derivedRpo(r) ? "0.99 (derived)" : fixed(rpoHeadline(r).perSync, 2);
+}
+
+/** Requests a month of the preset's model scenario with these writes. */
+function scenarioMonth(
+    r: BenchResults,
+    preset: string,
+    arm: Scenario["arm"],
+    match: (input: CostModelInput) => boolean,
+): RequestCounts | undefined {
+    const s = r.scenarios.find((x) => x.preset === preset && x.arm === arm && match(x.input));
+    return s && requestsPerMonth(s.input);
+}
+
+const oneASecond = (i: CostModelInput) => i.writes.commitsPerSecond === 1;
+const idleWorst = (i: CostModelInput) =>
+    i.writes.commitsPerSecond === 0 && i.idleAfterWrites === true;
+
+function chainRatio(
+    r: BenchResults,
+    preset: string,
+): { ratio: number; c: ChainResult; d: ChainResult } | undefined {
+    const c = r.chain.find((x) => x.preset === preset && x.arm === "component");
+    const d = r.chain.find((x) => x.preset === preset && x.arm === "defaults");
+    if (!c || !d) return undefined;
+    return { ratio: summarize(c.restoreMs).median / summarize(d.restoreMs).median, c, d };
+}
+
 // --- the report ---------------------------------------------------------------------------
 
 export function headlines(r: BenchResults): string[] {
     const lines: string[] = [];
+    const r2 = r.prices.providers.r2;
+    for (const preset of Object.values(ReplicationPreset)) {
+        const month = scenarioMonth(r, preset, "component", oneASecond);
+        const idle = scenarioMonth(r, preset, "component", idleWorst);
+        if (!month || !idle) continue;
+        lines.push(
+            `model month, ${preset}, written once a second (R2 list price): ` +
+                `**${usd(price(month, r2))}** (target ${usd(TARGETS.monthlyUsdR2[preset])}); idle: ` +
+                `**${int(totalRequests(idle))}** requests (target ${int(TARGETS.idleRequestsPerMonth)})`,
+        );
+    }
     for (const rpo of r.rpo) {
         const h = rpoHeadline(rpo);
-        if (rpo.syncSeconds >= 3600) {
+        if (derivedRpo(rpo)) {
             const ratios = rpo.samples.map((s) => s.lossWindowMs / s.sinceLastUploadMs);
             lines.push(
                 `p99 loss window / sync interval, ${rpo.preset} (${rpo.syncSeconds / 3600} h): ` +
@@ -168,13 +249,23 @@ export function headlines(r: BenchResults): string[] {
                 `(${duration(summarize(rto.restoreMs).median)} vs ${duration(summarize(rto.downloadMs).median)})`,
         );
     }
+    for (const preset of [ReplicationPreset.Critical, ReplicationPreset.Active]) {
+        const x = chainRatio(r, preset);
+        if (!x) continue;
+        lines.push(
+            `restore time, ${preset} / Litestream's defaults, ${int(x.c.dbBytes / 1024 ** 2)} MiB after ` +
+                `${duration(x.c.replicatedMs)} of writes, just before an L1 tick: **${fixed(x.ratio, 2)}** ` +
+                `(${duration(summarize(x.c.restoreMs).median)}, ${x.c.gets} objects vs ` +
+                `${duration(summarize(x.d.restoreMs).median)}, ${x.d.gets} objects)`,
+        );
+    }
     const o = overheadRatio(r.overhead);
     const withRuns = r.overhead.filter((x) => x.arm === "with");
     const forced = withRuns.filter((x) => (x.forcedTruncates ?? 0) > 0).length;
     lines.push(
         `inserts/s with / without replication: **${fixed(o.ratio, 2)}** ` +
             `(${int(o.with.median)} vs ${int(o.without.median)}, writer saturating the database; ` +
-            `in ${forced} of ${withRuns.length} runs Litestream fell behind and its WAL ran away instead, see section 3)`,
+            `in ${forced} of ${withRuns.length} runs Litestream fell behind and its WAL ran away instead, see section 4)`,
     );
     for (const w of r.requests) {
         lines.push(
@@ -185,6 +276,73 @@ export function headlines(r: BenchResults): string[] {
     return lines;
 }
 
+function targetsSection(r: BenchResults): string {
+    const p = r.prices.providers;
+    const rows = Object.values(ReplicationPreset).map((preset) => {
+        const month = scenarioMonth(r, preset, "component", oneASecond);
+        const defaults = scenarioMonth(r, preset, "defaults", oneASecond);
+        const idle = scenarioMonth(r, preset, "component", idleWorst);
+        const busy = r.requests.find(
+            (w) => w.preset === preset && w.arm === "component" && !w.idle && w.otherKeys === 0,
+        );
+        const quiet = r.requests.find(
+            (w) => w.preset === preset && w.arm === "component" && w.idle,
+        );
+        const rpo = r.rpo.find((x) => x.preset === preset);
+        const files = (arm: Scenario["arm"]) => {
+            const s = r.scenarios.find(
+                (x) => x.preset === preset && x.arm === arm && oneASecond(x.input),
+            );
+            return s ? int(restoreFiles(s.input).worst) : "?";
+        };
+        const okUsd = month && price(month, p.r2) <= TARGETS.monthlyUsdR2[preset];
+        const okIdle = idle && totalRequests(idle) <= TARGETS.idleRequestsPerMonth;
+        const cell = (w?: RequestWindow) =>
+            w
+                ? `${ratio(totalRequests(w.model.requests), totalRequests(w.measured))} (${int(totalRequests(w.model.requests))} / ${int(totalRequests(w.measured))})`
+                : "—";
+        return [
+            preset,
+            month
+                ? `**${usd(price(month, p.r2))}** ${okUsd ? "≤" : "**>**"} ${usd(TARGETS.monthlyUsdR2[preset])}`
+                : "?",
+            defaults ? usd(price(defaults, p.r2)) : "?",
+            idle
+                ? `**${int(totalRequests(idle))}** ${okIdle ? "≤" : "**>**"} ${int(TARGETS.idleRequestsPerMonth)}`
+                : "?",
+            cell(busy),
+            cell(quiet),
+            rpo ? perSyncText(rpo) : "—",
+            `${files("component")} / ${files("defaults")}`,
+        ];
+    });
+    return `## Against the targets
+
+One database; months are the cost model's steady state (\`components/litestream/cost.ts\`, a
+replica old enough that its oldest snapshot expires), at R2's list price before the free
+allowance. "Idle" is the worst case of a database that is no longer written: the newest file
+of every level spans more than one TXID (as it does once writes stop), so every compaction
+tick lists the level below. Model / counted: requests the model gives for each
+${duration(r.plan.requestWindowMs)} window of section 5 over those the S3 server logged (model
+requests / counted). The loss window is section 1's p99 over the sync interval. The restore
+column is the model's count of objects a restore reads at worst (section 3 measures it).
+
+${table(
+    [
+        "preset",
+        "model month, written once a second (target)",
+        "same with Litestream's defaults",
+        "model month, idle: requests (target)",
+        "model / counted, written",
+        "model / counted, idle",
+        "p99 loss window / sync interval",
+        "restore reads at most, objects (Litestream's defaults)",
+    ],
+    rows,
+)}
+`;
+}
+
 function rpoSection(r: BenchResults): string {
     const rows = r.rpo.map((rpo) => {
         const h = rpoHeadline(rpo);
@@ -192,11 +350,13 @@ function rpoSection(r: BenchResults): string {
         const lost = summarize(rpo.samples.map((s) => s.rowsCommitted - s.rowsRestored));
         const sync =
             rpo.syncSeconds >= 3600 ? `${rpo.syncSeconds / 3600} h` : `${rpo.syncSeconds} s`;
-        const perSync =
-            rpo.syncSeconds >= 3600 ? `(${fixed(h.perSync, 3)} of the hour)` : fixed(h.perSync, 2);
+        const perSync = derivedRpo(rpo)
+            ? `(${fixed(h.perSync, 3)} of the hour)`
+            : fixed(h.perSync, 2);
         return [
             rpo.preset,
             sync,
+            duration(rpo.monitorSeconds * 1000),
             String(rpo.samples.length),
             `${duration(rpo.delayMs[0])}–${duration(rpo.delayMs[1])}`,
             duration(h.p50),
@@ -207,17 +367,18 @@ function rpoSection(r: BenchResults): string {
             int(lost.median),
         ];
     });
-    const personal = r.rpo.find((x) => x.syncSeconds >= 3600);
+    const personal = r.rpo.find(derivedRpo);
     if (personal) {
         const S = personal.syncSeconds * 1000;
         rows.push([
             `${personal.preset}, full hour (derived)`,
             `${personal.syncSeconds / 3600} h`,
+            duration(personal.monitorSeconds * 1000),
             "—",
             "uniform over the hour",
             duration(0.5 * S),
             duration(0.99 * S),
-            duration(S + 1000),
+            duration(S),
             "0.99",
             "—",
             "—",
@@ -241,12 +402,14 @@ upload (uniform in the range shown, so the crash falls anywhere in the sync cycl
 and Litestream get SIGKILL back to back. The replica is restored with \`litestream restore\`;
 the loss window is the crash time minus the commit time of the last restored row.
 Percentiles interpolate between ranks: with ${r.rpo[0]?.samples.length ?? 0} crashes, p99 lies
-between the two largest windows.
+between the two largest windows. The monitor interval is how often Litestream reads the WAL
+(one L0 file each); the replica starts inside its first tick, so each sync runs just after a cut.
 
 ${table(
     [
         "preset",
         "sync interval",
+        "monitor interval",
         "crashes",
         "crash after first upload",
         "loss window p50",
@@ -266,17 +429,19 @@ the writer saw ${writerErrors} errors.
 benchmark run, so ${personal?.samples.length ?? 0} crashes were placed at random moments
 ${personal ? `${duration(personal.delayMs[0])}–${duration(personal.delayMs[1])}` : ""} after the first upload, each in its own run (they ran side by side,
 concurrently with the request-count windows below; at these time scales that load does not
-matter). With a 1 h sync interval Litestream uploads once at start and then only on the hour,
+matter). With a 1 h sync interval Litestream uploads at its first monitor tick
+(${personal ? duration(personal.monitorSeconds * 1000) : "?"} after it starts) and then only on the hour,
 so each measured window is the time since that upload: the measured window / time-since-upload
 ratio was ${ratios.length ? `${fixed(percentile(ratios, 50), 3)} (${fixed(Math.min(...ratios), 3)}–${fixed(Math.max(...ratios), 3)})` : "n/a"}.
 What these runs show is that nothing is uploaded between syncs (the window grows one for one
 with time); they do not sample the hour. The full-hour row is derived from that, not
-measured: a crash at a moment uniform over the hour loses U(0, 1 h) of writes plus up to one
-1 s WAL tick, so p50 ≈ 30 min, p99 ≈ 59.4 min, max ≈ 1 h. Two limits: a database that was idle
-for longer than the sync interval uploads its next change at once (Litestream's replica waits
-for a change and is then notified), so a rarely written database does better than this; and
-the crash here takes Litestream and the app down together with the host intact (SIGKILL, no
-power loss), so what SQLite committed to the WAL survives locally until the volume is lost.
+measured: each hourly sync ships what the monitor tick just before it cut, so a crash at a
+moment uniform over the hour loses U(0, 1 h) of writes: p50 ≈ 30 min, p99 ≈ 59.4 min,
+max ≈ 1 h. Two limits: a database that was idle uploads its next change at the monitor tick
+that cuts it when the replica is waiting for a change (or at the next sync otherwise), so a
+rarely written database often does better than this; and the crash here takes Litestream and
+the app down together with the host intact (SIGKILL, no power loss), so what SQLite committed
+to the WAL survives locally until the volume is lost.
 `;
 }
 
@@ -320,6 +485,66 @@ ${table(
 )}
 
 Replicating took ${r.rto.map((x) => `${duration(x.replica.replicateMs)} (${x.sizeMiB} MiB: ${x.replica.objects} objects, ${fixed(x.replica.bytes / 1024 ** 2, 1)} MiB)`).join(", ")}.
+`;
+}
+
+function chainSection(r: BenchResults): string {
+    if (r.chain.length === 0) return "";
+    const rows = r.chain.map((c) => {
+        const levels = Object.entries(c.byLevel)
+            .sort(([a], [b]) => (a === "snapshot" ? -1 : b === "snapshot" ? 1 : b.localeCompare(a)))
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ");
+        return [
+            c.label,
+            duration(c.replicatedMs),
+            duration(c.stoppedBeforeL1Ms),
+            `${c.gets} (${levels})`,
+            `${int(c.modelFiles.worst)} / ${int(c.modelFiles.mean)}`,
+            spread(summarize(c.restoreMs), duration),
+            String(c.restoreMs.length),
+        ];
+    });
+    const compare = [ReplicationPreset.Critical, ReplicationPreset.Active]
+        .map((preset) => {
+            const x = chainRatio(r, preset);
+            return x
+                ? `\`${preset}\`: **${fixed(x.ratio, 2)}**× the restore time with Litestream's defaults (${x.c.gets} objects against ${x.d.gets})`
+                : "";
+        })
+        .filter((x) => x)
+        .join("; ");
+    return `## 3. Restore time and the compaction levels
+
+**Method.** A restore reads the latest snapshot, then the fewest files that cover the rest,
+one after the other (\`replica.go\` \`CalcRestorePlan\`); the compaction levels decide how many.
+The L0 files uploaded since the last L1 compaction are read one by one, so the worst moment is
+just before an L1 tick. A ${r.plan.chainSizeMiB} MiB database (section 2's table) written once a
+second is replicated, side by side with the request windows below, by the preset's config and
+by the same preset with Litestream's own timer defaults (\`replication.litestreamDefaults\`);
+each is killed (SIGKILL, as when the server is lost)${r.plan.chainAlignToL1 ? " 3 s before one of its L1 ticks" : ""}, and then restored in
+rotation with the others, ${r.plan.chainRounds} timed runs each after one untimed run that
+counts the objects (GETs in the server's log) and checks \`integrity_check\`. A replica
+younger than its snapshot interval (\`critical\`'s 6 h here) reads the whole database twice:
+its first snapshot and the first compacted file of its top level both hold it. Model: the cost
+model's count of objects read (\`restoreFiles\`), at worst (every level's tick just ahead) and
+on average over the snapshot cycle.
+
+${table(
+    [
+        "config",
+        "replicated",
+        "stopped before its L1 tick",
+        "objects read by a restore",
+        "model: worst / mean",
+        "litestream restore",
+        "runs",
+    ],
+    rows,
+)}
+
+${compare}. Each extra object costs one request round trip: about a millisecond on this
+loopback server, tens of milliseconds to R2 or S3 over the internet.
 `;
 }
 
@@ -374,7 +599,7 @@ function overheadSection(r: BenchResults): string {
         x.arm === "with" ? String(x.forcedTruncates ?? 0) : "—",
         x.arm === "with" ? String(x.uploads ?? 0) : "—",
     ]);
-    return `## 3. Write overhead
+    return `## 4. Write overhead
 
 **Method.** The writer is the test writer's table, row (sequence number, commit time,
 200-byte filler) and connection settings (WAL, \`busy_timeout\` 5000, autocommit, SQLite's
@@ -437,6 +662,13 @@ Litestream logged ${r.overhead.reduce((n, x) => n + (x.litestreamErrors ?? 0), 0
 `;
 }
 
+const SOURCE_NAMES: Record<RequestSourceName, string> = {
+    l0Uploads: "L0 uploads",
+    compaction: "compaction",
+    l0Retention: "L0 retention",
+    snapshots: "snapshots",
+};
+
 function requestSection(r: BenchResults): string {
     const p = r.prices.providers;
     const windowRows = r.requests.map((w) => {
@@ -458,21 +690,18 @@ function requestSection(r: BenchResults): string {
             `${int(slices.median)} (${int(slices.min)}–${int(slices.max)})`,
         ];
     });
+    const put = (c: RequestCounts) =>
+        c.PutObject + c.CreateMultipartUpload + c.UploadPart + c.CompleteMultipartUpload;
     const monthRows = r.requests
         .filter((w) => w.otherKeys === 0)
         .map((w) => {
             const scaled = scaleCounts(w.measured, monthScale(w));
-            const model = requestsPerMonth(w.input);
+            const model = modelMonth(w);
             return [
                 w.label,
                 int(totalRequests(scaled)),
                 `${usd(price(scaled, p.r2))} / ${usd(price(scaled, p.s3))}`,
-                int(
-                    model.PutObject +
-                        model.CreateMultipartUpload +
-                        model.UploadPart +
-                        model.CompleteMultipartUpload,
-                ),
+                int(put(model)),
                 int(model.GetObject),
                 int(model.ListObjectsV2),
                 int(model.DeleteObjects),
@@ -480,27 +709,55 @@ function requestSection(r: BenchResults): string {
                 `${usd(price(model, p.r2))} / ${usd(price(model, p.s3))}`,
             ];
         });
-    const scenarioRows = r.scenarios.map(({ preset, input }) => {
-        const month = requestsPerMonth(input);
+    const sourceRows = r.scenarios
+        .filter((s) => oneASecond(s.input))
+        .map((s) => {
+            const bySource = requestRates(s.input).bySource;
+            const cells = (Object.keys(SOURCE_NAMES) as RequestSourceName[]).map((name) => {
+                const month = scaleCounts(bySource[name], MONTH_SECONDS);
+                return `${int(totalRequests(month))} (${usd(price(month, p.r2))})`;
+            });
+            const total = requestsPerMonth(s.input);
+            return [
+                s.arm === "defaults" ? `${s.preset}, Litestream defaults` : s.preset,
+                ...cells,
+                `${int(totalRequests(total))} (${usd(price(total, p.r2))})`,
+            ];
+        });
+    const scenarioRows = r.scenarios.map((s) => {
+        const month = requestsPerMonth(s.input);
         return [
-            preset,
-            describeWrites(input.writes),
-            int(
-                month.PutObject +
-                    month.CreateMultipartUpload +
-                    month.UploadPart +
-                    month.CompleteMultipartUpload,
-            ),
+            s.arm === "defaults" ? `${s.preset}, Litestream defaults` : s.preset,
+            describeWrites(s.input),
+            int(put(month)),
             int(month.GetObject),
             int(month.ListObjectsV2),
             int(month.DeleteObjects),
             `${usd(price(month, p.r2))} / ${usd(price(month, p.s3))}`,
         ];
     });
+    const timerRows = r.requests
+        .filter((w) => !w.idle && w.otherKeys === 0)
+        .map((w) => {
+            const t = timersOf(w.input);
+            const d = shortGoDuration;
+            return [
+                w.label,
+                d(w.input.syncIntervalSeconds),
+                d(t.monitorIntervalSeconds),
+                d(t.checkpointIntervalSeconds),
+                t.compactionIntervalsSeconds.map(d).join(", "),
+                d(t.l0RetentionCheckIntervalSeconds),
+                d(w.input.snapshotIntervalSeconds),
+                d(w.input.retentionSeconds),
+            ];
+        });
     const first = r.requests[0];
-    const writes = first ? first.input.writes : undefined;
+    const writes = r.requests.find((w) => !w.idle)?.input.writes;
     const fill = r.requests.find((w) => w.otherKeys > 0);
-    const plain = r.requests.find((w) => w.preset === fill?.preset && w.otherKeys === 0);
+    const plain = r.requests.find(
+        (w) => w.preset === fill?.preset && w.arm === fill?.arm && !w.idle && w.otherKeys === 0,
+    );
     const priceNotes = (["r2", "s3"] as const)
         .map((k) => {
             const x = p[k];
@@ -513,27 +770,47 @@ function requestSection(r: BenchResults): string {
             return `- **${x.provider}**: ${classes}. Source: ${x.source} — ${x.sourceText.replace(/\.$/, "")}. ${x.notes.join(" ")}`;
         })
         .join("\n");
-    return `## 4. Request cost
+    return `## 5. Request cost
 
-**Method.** Each preset's config replicates one database under the same fixed write load: the
-test writer at 50 rows/s (one row a transaction), in this process. Each world has its own
-versitygw, whose access log (\`--access-log\`, one line a request with its S3 operation) is
-read between two byte offsets: after a ${duration(r.plan.requestWarmupMs)} warm-up (Litestream's
-start-up listings and first snapshot are left out) and over a ${duration(r.plan.requestWindowMs)}
-window (the issue's 10 minutes${r.plan.requestWindowMs < 600_000 ? "; this run used a shorter window" : ""}). The windows ran side by side. The
-count is scaled to a 30-day month by ${first ? int(monthScale(first)) : "?"}×. Beside each
-measurement, the cost model (\`components/litestream/cost.ts\`) estimates the same window
+**Method.** Each config replicates one database, each world with its own versitygw, whose
+access log (\`--access-log\`, one line a request with its S3 operation) is read between two
+byte offsets: after a ${duration(r.plan.requestWarmupMs)} warm-up (Litestream's start-up
+listings, its first snapshot and, for \`personal\`, its first monitor tick are left out) and
+over a ${duration(r.plan.requestWindowMs)} window. The writes are the cost targets' pattern: the
+test writer, one row a second (one row a transaction), in this process${writes ? ` (${describeWrites({ writes } as CostModelInput)}, derived from the row size and SQLite's page layout)` : ""}.
+"Idle" worlds write nothing: their database (100 rows) was last written a day before
+Litestream starts, so Litestream checkpoints at its first tick and the newest file of every
+level holds two TXIDs, the worst case for an idle database. Every preset runs twice: with the
+component's settings, and with Litestream's own timer defaults
+(\`replication.litestreamDefaults: true\`). All windows ran side by side. A world checks at the
+start that Litestream logged the compaction and L0-retention timers the config sets. Beside
+each measurement, the cost model (\`components/litestream/cost.ts\`) estimates the same window
 (\`simulateWindow\`): the same rules, applied to the timer ticks of that window, from the
-rendered config, Litestream's start time (its "initialized db" line) and the write pattern
-${writes ? `(${describeWrites(writes)}, derived from the row size and SQLite's page layout)` : ""}; nothing is fitted
-to the measurement. "L0 files" are the TXIDs Litestream cut in the window (from its local
-files), uploaded or not.
+rendered config, Litestream's start time (its "initialized db" line) and the write pattern;
+nothing is fitted to the measurement. "L0 files" are the TXIDs Litestream cut in the window
+(from its local files), uploaded or not.
+
+The timers each config sets:
+
+${table(
+    [
+        "config",
+        "sync",
+        "monitor",
+        "checkpoint",
+        "levels",
+        "L0 retention check",
+        "snapshot",
+        "retention",
+    ],
+    timerRows,
+)}
 
 Measured / model, requests in the window:
 
 ${table(
     [
-        "preset",
+        "config",
         "window",
         "PutObject",
         "GetObject",
@@ -549,7 +826,7 @@ ${table(
 )}
 
 The last column cuts the window into ${r.plan.requestSlices} equal slices (the spread of the rate; the
-runs are one a preset).${
+runs are one a config).${
         fill && plain
             ? ` The row "${fill.label}" is the ${fill.preset} config with ${int(fill.otherKeys)}
 foreign objects put under its L1 prefix first: every L1 listing then reads
@@ -558,13 +835,13 @@ which is what a replica whose L1 has grown to that many files does.`
             : ""
     }
 
-A month, two ways: the measured window scaled up, and the model's steady state (a replica old
-enough that its oldest snapshot expires, so that L1 to L3 stop growing); prices at list price
-before free allowances (R2 / S3):
+A month, two ways: the measured window scaled up (by ${first ? int(monthScale(first)) : "?"}×), and the model's steady state
+(a replica old enough that its oldest snapshot expires, so that the levels stop growing);
+prices at list price before free allowances (R2 / S3):
 
 ${table(
     [
-        "preset",
+        "config",
         "measured × scale: requests",
         "R2 / S3",
         "model month: PUT (incl. multipart)",
@@ -579,23 +856,24 @@ ${table(
 
 Why the two differ, and why the model is the figure to use for a month:
 
-- **Uploads do not shrink with the sync interval.** Litestream cuts one L0 file a second
-  whenever the database changed (plus one a checkpoint) and uploads each as its own PutObject;
-  the sync interval only batches them. A \`personal\` window between two hourly syncs uploads
-  nothing (its measured month is far too low), yet it cut as many L0 files as the others, and
-  all of them go out at the next sync.
-- **Listings grow with retention.** L1 files (one every 30 s while writes go on) are deleted
-  only when a snapshot expires, so L1 holds the retention plus one to two snapshot intervals
-  (\`critical\`: 729 h, about 87,000 files), and L1 is listed in full every 15 s and after
-  every L1 compaction: about 88 pages each time in steady state against 1 in a fresh
-  replica. The window measures a fresh replica; the listing growth itself is checked by the
-  foreign-key row above.
-- **An idle database is not free.** Once written, each level is listed at every compaction
-  tick and L1/L0 every 15 s even with nothing to do (below, "idle").
+- **Listings grow with retention.** L1 to Ln files are deleted only when a snapshot expires,
+  so each level holds the retention plus one to two snapshot intervals, and every L1 compaction
+  is followed by a listing of all of L1. A window measures a young replica (one page a level);
+  the model's month lists the full levels. The listing growth itself is checked by the
+  foreign-key row above. With Litestream's defaults this is the bill: L1 every 30 s, listed
+  after each compaction and every 15 s.
+- **Hourly events.** An hour-long window holds one of each hourly tick; snapshot and retention
+  ticks of 6 h and 24 h fall outside it, and the model's month counts them.
 
-Model only, per database and month, for other write patterns (R2 / S3 at list price):
+Where a month of requests comes from, one row a second (model; R2 list price):
 
-${table(["preset", "writes", "PUT", "GET", "LIST", "DeleteObjects", "R2 / S3"], scenarioRows)}
+${table(["config", ...Object.values(SOURCE_NAMES), "total"], sourceRows)}
+
+Model only, per database and month, for other write patterns (R2 / S3 at list price; "idle,
+worst case" lists at every compaction tick, "idle, at rest" when the newest file of every level
+holds one TXID):
+
+${table(["config", "writes", "PUT", "GET", "LIST", "DeleteObjects", "R2 / S3"], scenarioRows)}
 
 Prices (read on ${r.prices.readOn}):
 
@@ -603,13 +881,150 @@ ${priceNotes}
 `;
 }
 
-function describeWrites(w: WritePattern): string {
-    if (w.commitsPerSecond === 0) return "idle (written once, then never)";
+function describeWrites(input: CostModelInput): string {
+    const w: WritePattern = input.writes;
+    if (w.commitsPerSecond === 0)
+        return input.idleAfterWrites ? "idle, worst case" : "idle, at rest";
     const rate =
         w.commitsPerSecond >= 1
             ? `${fixed(w.commitsPerSecond, w.commitsPerSecond % 1 === 0 ? 0 : 2)} commit${w.commitsPerSecond === 1 ? "" : "s"}/s`
             : `1 commit every ${duration(1000 / w.commitsPerSecond)}`;
     return `${rate}, ${fixed(w.walFramesPerCommit, 3)} WAL frames a commit`;
+}
+
+/**
+ * The README's presets table: each preset's intervals, its measured loss window and its
+ * modelled month, from a full run.
+ */
+export function renderPresetsTable(r: BenchResults): string {
+    const p = r.prices.providers;
+    const label: Record<string, string> = {
+        personal: "`personal` (rare changes)",
+        active: "`active` (frequent writes, default)",
+        critical: "`critical`",
+    };
+    const rows = Object.values(ReplicationPreset).map((preset) => {
+        const t = PRESETS[preset];
+        const month = scenarioMonth(r, preset, "component", oneASecond);
+        const idle = scenarioMonth(r, preset, "component", idleWorst);
+        const defaults = scenarioMonth(r, preset, "defaults", oneASecond);
+        const rpo = r.rpo.find((x) => x.preset === preset);
+        const h = rpo && rpoHeadline(rpo);
+        const loss =
+            rpo && h
+                ? derivedRpo(rpo)
+                    ? `about ${duration(0.99 * rpo.syncSeconds * 1000)} (derived from ${rpo.samples.length} crashes)`
+                    : `${duration(h.p99)} (${rpo.samples.length} crashes)`
+                : "—";
+        const files = (arm: Scenario["arm"]) => {
+            const s = r.scenarios.find(
+                (x) => x.preset === preset && x.arm === arm && oneASecond(x.input),
+            );
+            return s ? int(restoreFiles(s.input).worst) : "?";
+        };
+        const both = (c?: RequestCounts) =>
+            c ? `${usd(price(c, p.r2))} / ${usd(price(c, p.s3))}` : "?";
+        return [
+            label[preset],
+            t.syncInterval,
+            t.snapshotInterval,
+            `${t.retention} (${Number.parseInt(t.retention) / 24} days)`,
+            loss,
+            both(month),
+            idle ? `${int(totalRequests(idle))} requests, ${both(idle)}` : "?",
+            both(defaults),
+            `${files("component")} (${files("defaults")})`,
+        ];
+    });
+    const windows = r.requests.filter(
+        (w) => w.otherKeys === 0 && w.arm === "component" && totalRequests(w.measured) > 0,
+    );
+    const ratios = windows.map((w) => totalRequests(w.model.requests) / totalRequests(w.measured));
+    return `${presetsTable(rows)}
+
+From \`npm run bench\` on ${r.generatedAt.slice(0, 10)} ([BENCHMARKS.md](BENCHMARKS.md)): the loss windows were
+measured with the real Litestream ${r.machine.versions.litestream ?? ""} running the component's config; the costs are the component's
+request model (\`components/litestream/cost.ts\`) for a replica old enough that its oldest
+snapshot expires, at list price before the free allowances. Over ${windows.length} windows of
+${duration(r.plan.requestWindowMs)} (each preset written once a second, and idle), the model's
+requests were ${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)} times those counted on the S3 server.
+
+${criticalTradeOff(r)}`;
+}
+
+/** The critical preset's level-1 interval: what it costs and what a restore reads (model). */
+function criticalTradeOff(r: BenchResults): string {
+    const p = r.prices.providers;
+    const base = r.scenarios.find(
+        (x) =>
+            x.preset === ReplicationPreset.Critical && x.arm === "component" && oneASecond(x.input),
+    );
+    const defaults = r.scenarios.find(
+        (x) =>
+            x.preset === ReplicationPreset.Critical && x.arm === "defaults" && oneASecond(x.input),
+    );
+    if (!base || !defaults) return "";
+    const chosen = timersOf(base.input).compactionIntervalsSeconds;
+    const row = (label: string, input: CostModelInput) => {
+        const idle = requestsPerMonth({
+            ...input,
+            writes: { commitsPerSecond: 0, walFramesPerCommit: 1 },
+            idleAfterWrites: true,
+        });
+        return [
+            label,
+            usd(price(requestsPerMonth(input), p.r2)),
+            int(totalRequests(idle)),
+            int(restoreFiles(input).worst),
+        ];
+    };
+    const rows = [
+        row("Litestream's defaults (30 s, 5 min, 1 h; cleanup every 15 s)", defaults.input),
+    ];
+    for (const l1 of [60, 90, 120, 150, 180, 300]) {
+        const levels = [l1, ...chosen.slice(1)];
+        const input = {
+            ...base.input,
+            timers: { ...base.input.timers, compactionIntervalsSeconds: levels },
+        };
+        const label = levels.map(shortGoDuration).join(", ");
+        rows.push(
+            row(levels.join() === chosen.join() ? `**${label}** (the preset)` : label, input),
+        );
+    }
+    const x = chainRatio(r, ReplicationPreset.Critical);
+    return `\`critical\`'s level-1 interval, the one choice that trades cost against restores (model, one
+database written once a second, R2 list price; the component's other settings):
+
+${table(
+    ["levels", "a month", "idle, requests a month (worst case)", "objects a restore reads at most"],
+    rows,
+)}
+${
+    x
+        ? `
+Measured (BENCHMARKS.md, section 3): a ${int(x.c.dbBytes / 1024 ** 2)} MiB database restored just before a level-1
+tick took ${fixed(x.ratio, 2)}× as long as with Litestream's defaults (${duration(summarize(x.c.restoreMs).median)} against ${duration(summarize(x.d.restoreMs).median)},
+${x.c.gets} objects against ${x.d.gets}) on a local S3 server.`
+        : ""
+}`;
+}
+
+function presetsTable(rows: string[][]): string {
+    return `${table(
+        [
+            "preset",
+            "sync",
+            "snapshot",
+            "retention",
+            "data lost by a crash, p99 (measured)",
+            "requests a month, one database written once a second: R2 / S3",
+            "same, idle database (worst case)",
+            "same with Litestream's defaults (`litestreamDefaults: true`)",
+            "objects a restore reads at most (with Litestream's defaults)",
+        ],
+        rows,
+    )}`;
 }
 
 export function renderMarkdown(r: BenchResults): string {
@@ -631,6 +1046,7 @@ ${headlines(r)
     .map((l) => `- ${l}`)
     .join("\n")}
 
+${targetsSection(r)}
 ## Machine and versions
 
 | | |
@@ -651,35 +1067,46 @@ so upload and download times are lower bounds for R2 or S3.
 
 \`\`\`sh
 npm ci && npm run deps     # Go needed once, builds .deps/bin/litestream and versitygw
-npm run bench              # 20-25 minutes; writes BENCHMARKS.md and .bench/results.json
-BENCH_QUICK=1 npm run bench   # about 4 minutes, smaller runs; writes .bench/BENCHMARKS.quick.md
+npm run bench              # about 90 minutes; writes BENCHMARKS.md, the README's presets table
+                           # and .bench/results.json
+BENCH_QUICK=1 npm run bench   # about 10 minutes, smaller runs; writes .bench/BENCHMARKS.quick.md
 \`\`\`
 
-\`BENCH_OUT=<file>\` writes the report elsewhere; \`BENCH_RENDER=.bench/results.json npm run bench\`
-renders the report again from a saved run without measuring. The cost model's tests are in
+\`BENCH_OUT=<file>\` writes the report elsewhere (and leaves the README alone);
+\`BENCH_RENDER=.bench/results.json npm run bench\` renders the report again from a saved run
+without measuring. The timing-sensitive measurements (sections 1, 2 and 4) run first; the
+long, side-by-side ones (sections 3 and 5) after. The cost model's tests are in
 \`test/unit/cost.test.ts\` (\`npm run test:unit\`).
 
 ${rpoSection(r)}
 ${rtoSection(r)}
+${chainSection(r)}
 ${overheadSection(r)}
 ${requestSection(r)}
 ## The cost model
 
 \`components/litestream/cost.ts\` is pure (no Pulumi, no I/O) and takes the sync interval,
-snapshot interval, retention, whether Litestream deletes, the number of databases and the
-write pattern (commits a second, WAL frames a commit, optionally LTX bytes a second and the
-snapshot size for multipart uploads). Its structure comes from Litestream 0.5.16's source:
-one L0 file a 1 s WAL tick with changes plus one a checkpoint (PASSIVE at 1,000 WAL frames,
-otherwise after a minute), each one PutObject; clock-aligned compactions to L1 (30 s), L2
-(5 min), L3 (1 h), each listing the level below in full, reading its files (GET, except L0,
-which is local) and uploading one file; a snapshot every snapshot interval when the database
-changed, then snapshot retention (lists L9, L1, L2, L3; deletes what is older than the newest
-expired snapshot); L0 retention every 15 s and after each L1 compaction (lists all of L1, then
-L0; one DeleteObjects for files older than 5 min); listings in pages of 1,000 keys, deletes in
-batches of 1,000, uploads of 5 MiB and more as multipart. \`requestRates\`/\`requestsPerMonth\`
-give steady-state averages; \`simulateWindow\` applies the same rules tick by tick to a window
-of a run (what the tables above compare). Not modelled: Litestream's one-time start-up
-listings, retries after errors, restores, and LTX compression (file sizes only matter above
-5 MiB). Priced with \`priceRequests\` and the list prices in \`bench/prices.json\`.
+snapshot interval, retention, Litestream's timers (monitor and checkpoint intervals, the
+checkpoint page count, the compaction levels, L0 retention and its check interval; Litestream's
+defaults where the config sets none), whether Litestream deletes, the number of databases and
+the write pattern (commits a second, WAL frames a commit, optionally LTX bytes a second and the
+snapshot size for multipart uploads). Its structure comes from Litestream 0.5.16's source, as
+four sources of requests: L0 uploads (one L0 file a monitor tick with changes plus one a
+checkpoint, PASSIVE at 1,000 WAL frames or at the first tick past the checkpoint interval, each
+one PutObject); compaction (clock-aligned, each level listing the level below in full at every
+tick while it is behind, reading its files, GET except L0, which is local, and uploading one
+file); L0 retention (every check interval and after each L1 compaction: lists all of L1, then
+L0; one DeleteObjects for files older than the retention); and snapshots (every snapshot
+interval when the database changed, then snapshot retention, which lists L9 and every level and
+deletes what is older than the newest expired snapshot). Listings come in pages of 1,000 keys,
+deletes in batches of 1,000, uploads of 5 MiB and more as multipart. \`requestRates\` /
+\`requestsPerMonth\` give steady-state averages, by source; \`simulateWindow\` applies the same
+rules tick by tick to a window of a run (what the tables above compare), with Litestream's
+schedule: the monitor and L0-retention tickers count from the start, the replica's sync ticker
+from the first monitor tick, and the compaction monitors retry a database that is not open yet
+every second for 30 s before they wait for their clock-aligned tick. \`restoreFiles\` counts
+the objects a restore reads. Not modelled: retries after errors, restores, and LTX compression
+(file sizes only matter above 5 MiB). Priced with \`priceRequests\` and the list prices in
+\`bench/prices.json\`.
 `;
 }

@@ -1,10 +1,13 @@
 /**
- * Request cost: each preset's config replicates one database under the same fixed write load
- * (the test writer, 50 rows/s); after a warm-up, the server's access log is read over a window
- * and the requests counted by operation. The cost model estimates the same window from the same
- * config, Litestream's start time and the write pattern.
+ * Request cost: a config replicates one database under a fixed write load (the test writer,
+ * one row a second, as the cost targets assume) or none at all (idle); after a warm-up, the
+ * server's access log is read over a window and the requests counted by operation. The cost
+ * model estimates the same window from the same config, Litestream's start time and the write
+ * pattern.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import Database from "better-sqlite3";
+import { utimesSync } from "node:fs";
 import {
     CostModelInput,
     RequestCounts,
@@ -17,11 +20,14 @@ import {
 import { sleep } from "../test/support/procs";
 import { startWriter } from "../test/support/sqlite-writer";
 import { countByOperation, logOffset, requestsBetween } from "./lib/access-log";
-import { BenchWorld, localL0MaxTxid, resetWorld } from "./lib/world";
+import { BenchWorld, checkTimersTaken, localL0MaxTxid, resetWorld } from "./lib/world";
 
-/** The write load of every request window: the test writer's defaults. */
-export const WRITER_INTERVAL_MS = 20;
+/** The write load of every request window: one row a second, the cost targets' pattern. */
+export const WRITER_INTERVAL_MS = 1000;
 export const WRITER_PAYLOAD_BYTES = 200;
+
+/** How long before Litestream starts an idle database was last written. */
+const IDLE_DATABASE_AGE_SECONDS = 86_400;
 
 /**
  * The write pattern the model gets for that load, derived from SQLite's page layout, not from
@@ -39,6 +45,21 @@ export function writerPattern(
     return { commitsPerSecond: 1000 / intervalMs, walFramesPerCommit: 1 + 2 / rowsPerPage };
 }
 
+/** How one window runs. */
+export interface WindowPlan {
+    warmupMs: number;
+    windowMs: number;
+    /** The window is cut into this many equal slices, for the spread of the rate. */
+    slices: number;
+    /** Foreign objects put under the L1 prefix first (to see listings grow with L1). */
+    otherKeys?: number;
+    /**
+     * No writes: the database (100 rows) was last written a day before Litestream starts,
+     * and nothing writes it after.
+     */
+    idle?: boolean;
+}
+
 export interface RequestWindow {
     label: string;
     /** Litestream's start (its "initialized db" log line), the window and the first commit, ms. */
@@ -46,6 +67,9 @@ export interface RequestWindow {
     fromMs: number;
     toMs: number;
     writesFromMs: number;
+    /** When the database file was last written before Litestream started (idle windows). */
+    databaseModifiedMs?: number;
+    idle: boolean;
     measured: RequestCounts;
     /** Requests the server answered with an error status, any operation. */
     errors: number;
@@ -76,45 +100,68 @@ async function seedForeignL1Keys(world: BenchWorld, n: number): Promise<void> {
     }
 }
 
+/** The test writer's table with 100 rows, closed, its file dated `ageSeconds` back. */
+function createIdleDatabase(file: string, ageSeconds: number): number {
+    const db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS rows (seq INTEGER PRIMARY KEY, written_at INTEGER NOT NULL, payload TEXT NOT NULL)",
+    );
+    const insert = db.prepare("INSERT INTO rows (seq, written_at, payload) VALUES (?, ?, ?)");
+    for (let seq = 1; seq <= 100; seq++) insert.run(seq, Date.now(), "x".repeat(200));
+    db.close();
+    const modified = Date.now() - ageSeconds * 1000;
+    utimesSync(file, modified / 1000, modified / 1000);
+    return modified;
+}
+
 /**
- * Runs one world: writer, Litestream, warm-up, then the window in `slices` equal slices.
- * `otherKeys` foreign objects are put under L1 first (to see listings grow with L1).
+ * Runs one world: the writer (or an idle database), Litestream, warm-up, then the window in
+ * equal slices.
  */
 export async function requestWindow(
     label: string,
     world: BenchWorld,
-    warmupMs: number,
-    windowMs: number,
-    slices: number,
-    otherKeys = 0,
+    plan: WindowPlan,
 ): Promise<RequestWindow> {
     await resetWorld(world);
+    const otherKeys = plan.otherKeys ?? 0;
     if (otherKeys > 0) await seedForeignL1Keys(world, otherKeys);
-    const writer = await startWriter(world.db, {
-        intervalMs: WRITER_INTERVAL_MS,
-        payloadBytes: WRITER_PAYLOAD_BYTES,
-    });
-    await writer.waitForCommits(1);
-    const writesFromMs = writer.commits[0].at;
+    let databaseModifiedMs: number | undefined;
+    let writesFromMs: number;
+    const writer = plan.idle
+        ? undefined
+        : await startWriter(world.db, {
+              intervalMs: WRITER_INTERVAL_MS,
+              payloadBytes: WRITER_PAYLOAD_BYTES,
+          });
+    if (writer) {
+        await writer.waitForCommits(1);
+        writesFromMs = writer.commits[0].at;
+    } else {
+        databaseModifiedMs = createIdleDatabase(world.db, IDLE_DATABASE_AGE_SECONDS);
+        writesFromMs = databaseModifiedMs;
+    }
     const litestream = world.host.startReplicate();
     await litestream.waitForLine(/msg="initialized db"/, 30_000);
     const startMs = litestream.events("initialized db")[0].time;
+    await checkTimersTaken(litestream, world.timing);
 
-    await sleep(Math.max(0, startMs + warmupMs - Date.now()));
+    await sleep(Math.max(0, startMs + plan.warmupMs - Date.now()));
     const log = world.s3.accessLog;
     const fromMs = Date.now();
     const offsets = [logOffset(log)];
     const txidFrom = localL0MaxTxid(world.db);
-    for (let i = 1; i <= slices; i++) {
-        await sleep(Math.max(0, fromMs + (i * windowMs) / slices - Date.now()));
+    for (let i = 1; i <= plan.slices; i++) {
+        await sleep(Math.max(0, fromMs + (i * plan.windowMs) / plan.slices - Date.now()));
         offsets.push(logOffset(log));
     }
     const toMs = Date.now();
     const txidTo = localL0MaxTxid(world.db);
     await litestream.stop();
-    await writer.stop();
+    await writer?.stop();
 
-    const requests = requestsBetween(log, offsets[0], offsets[slices], world.bucket);
+    const requests = requestsBetween(log, offsets[0], offsets[plan.slices], world.bucket);
     const byOp = countByOperation(requests);
     const measured = zeroCounts();
     for (const op of S3_OPERATIONS) measured[op] = byOp[op] ?? 0;
@@ -132,14 +179,18 @@ export async function requestWindow(
         snapshotIntervalSeconds: world.timing.snapshotIntervalSeconds,
         retentionSeconds: world.timing.retentionSeconds,
         retentionEnabled: world.timing.retentionEnabled,
-        writes: writerPattern(),
-        otherKeys: otherKeys > 0 ? { l1: otherKeys } : undefined,
+        timers: world.timing.timers,
+        writes: plan.idle ? { commitsPerSecond: 0, walFramesPerCommit: 1 } : writerPattern(),
+        idleAfterWrites: plan.idle,
+        otherKeys: otherKeys > 0 ? { 1: otherKeys } : undefined,
     };
     const model = simulateWindow(input, {
         startSeconds: startMs / 1000,
         fromSeconds: fromMs / 1000,
         toSeconds: toMs / 1000,
         writesFromSeconds: writesFromMs / 1000,
+        databaseModifiedSeconds:
+            databaseModifiedMs === undefined ? undefined : databaseModifiedMs / 1000,
     });
     return {
         label,
@@ -147,6 +198,8 @@ export async function requestWindow(
         fromMs,
         toMs,
         writesFromMs,
+        databaseModifiedMs,
+        idle: plan.idle ?? false,
         measured,
         errors: requests.filter((r) => r.status >= 400).length,
         sliceTotals,

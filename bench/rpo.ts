@@ -40,7 +40,11 @@ export async function crashCycle(world: BenchWorld, delayMs: number): Promise<Cr
     const writer = startWriterProcess(world.db);
     await writer.waitForLine(/^ready /, 30_000);
     const litestream = world.host.startReplicate();
-    const first = await litestream.waitForLine(/msg="ltx file uploaded"/, 60_000);
+    // The first upload comes at the database's first monitor tick (up to 4 min).
+    const first = await litestream.waitForLine(
+        /msg="ltx file uploaded"/,
+        60_000 + world.timing.timers.monitorIntervalSeconds * 1000,
+    );
     await sleep(Math.max(0, first.at + delayMs - Date.now()));
 
     const crashAt = Date.now();

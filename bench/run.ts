@@ -6,16 +6,17 @@
  * BENCH_QUICK=1 runs a smaller plan (a few minutes) and writes .bench/BENCHMARKS.quick.md;
  * BENCH_OUT=<file> sets where the report goes.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { ReplicationPreset } from "../components";
-import { costInputFromTiming } from "../components/litestream/cost";
-import { PRESETS } from "../components/litestream/timing";
+import { costInputFromTiming, WritePattern } from "../components/litestream/cost";
+import { resolveTiming } from "../components/litestream/timing";
 import { cleanupAll, ROOT } from "../test/support/procs";
 import { startS3Server } from "../test/support/s3-server";
+import { startChain, stopChain, timeChainRestores } from "./chain";
 import { machineInfo } from "./lib/machine";
 import { uniform } from "./lib/stats";
-import { clearReplica, createBenchWorld, removeDatabase } from "./lib/world";
+import { BenchWorld, clearReplica, createBenchWorld, removeDatabase } from "./lib/world";
 import { overheadSeries } from "./overhead";
 import {
     BenchResults,
@@ -23,10 +24,12 @@ import {
     Plan,
     PriceFile,
     renderMarkdown,
+    renderPresetsTable,
     RpoResult,
     RtoResult,
+    Scenario,
 } from "./report";
-import { requestWindow, writerPattern } from "./requests";
+import { requestWindow, WindowPlan, writerPattern } from "./requests";
 import { crashCycle, crashSeries } from "./rpo";
 import { generateDatabase, replicateFully, timedDownload, timedGate, timedRestore } from "./rto";
 
@@ -44,12 +47,17 @@ const PLAN: Plan = QUICK
           personalDelayMs: [10_000, 50_000],
           overheadPairs: 2,
           overheadMs: 3000,
-          rtoSizesMiB: [16, 64],
+          rtoSizesMiB: [16],
           rtoRuns: 2,
-          requestWarmupMs: 20_000,
-          requestWindowMs: MIN,
-          requestSlices: 3,
+          // Half a second off the monitor ticks (whole seconds after the start), so that no
+          // tick falls on a window's edge.
+          requestWarmupMs: 30_500,
+          requestWindowMs: 2 * MIN,
+          requestSlices: 4,
           foreignL1Keys: 2500,
+          chainSizeMiB: 16,
+          chainRounds: 2,
+          chainAlignToL1: false,
       }
     : {
           quick: false,
@@ -63,17 +71,56 @@ const PLAN: Plan = QUICK
           overheadMs: 10_000,
           rtoSizesMiB: [64, 512],
           rtoRuns: 3,
-          requestWarmupMs: MIN,
-          requestWindowMs: 10 * MIN,
-          requestSlices: 10,
+          // Past the personal preset's first monitor tick (4 min), then a whole hour: one of
+          // each of its hourly events. Half a second off the monitor ticks (whole seconds after
+          // the start), so that no tick falls on a window's edge.
+          requestWarmupMs: 5 * MIN + 500,
+          requestWindowMs: 60 * MIN,
+          requestSlices: 12,
           foreignL1Keys: 2500,
+          chainSizeMiB: 64,
+          chainRounds: 3,
+          chainAlignToL1: true,
       };
+
+const PRESET_ORDER = [
+    ReplicationPreset.Critical,
+    ReplicationPreset.Active,
+    ReplicationPreset.Personal,
+] as const;
+
+/** One request window to run. */
+interface RequestWorld {
+    preset: ReplicationPreset;
+    arm: "component" | "defaults";
+    label: string;
+    world: BenchWorld;
+    plan: WindowPlan;
+}
+
+function window(extra: Partial<WindowPlan> = {}): WindowPlan {
+    return {
+        warmupMs: PLAN.requestWarmupMs,
+        windowMs: PLAN.requestWindowMs,
+        slices: PLAN.requestSlices,
+        ...extra,
+    };
+}
 
 function log(message: string): void {
     process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-/** Writes the report of `results` where BENCH_OUT (or the mode's default) says. */
+/** Where the README's presets table is, between these two lines. */
+const README_TABLE = [
+    "<!-- presets table: written by npm run bench -->",
+    "<!-- end of presets table -->",
+];
+
+/**
+ * Writes the report of `results` where BENCH_OUT (or the mode's default) says; a full run
+ * written to BENCHMARKS.md also rewrites the README's presets table from the same results.
+ */
 function writeReport(results: BenchResults): string {
     const outDir = path.join(ROOT, ".bench");
     const markdown = renderMarkdown(results);
@@ -83,6 +130,18 @@ function writeReport(results: BenchResults): string {
             ? path.join(outDir, "BENCHMARKS.quick.md")
             : path.join(ROOT, "BENCHMARKS.md"));
     writeFileSync(out, markdown);
+    if (!results.plan.quick && process.env.BENCH_OUT === undefined) {
+        const readme = path.join(ROOT, "README.md");
+        const text = readFileSync(readme, "utf8");
+        const from = text.indexOf(README_TABLE[0]);
+        const to = text.indexOf(README_TABLE[1]);
+        if (from < 0 || to < from) throw new Error(`README.md has no ${README_TABLE[0]} block`);
+        writeFileSync(
+            readme,
+            `${text.slice(0, from + README_TABLE[0].length)}\n${renderPresetsTable(results)}\n${text.slice(to)}`,
+        );
+        log("rewrote the presets table in README.md");
+    }
     process.stdout.write(`\n${markdown}\n`);
     log(
         `headline ratios:\n${headlines(results)
@@ -119,67 +178,91 @@ async function main(): Promise<void> {
 
     // Every world renders the component under mocks, one at a time.
     const worlds = await phase("render", async () => {
-        const preset = (p: ReplicationPreset) => ({ replication: { preset: p } });
+        const replication = (p: ReplicationPreset, defaults = false) => ({
+            replication: defaults ? { preset: p, litestreamDefaults: true } : { preset: p },
+        });
         const rpo = [];
         for (const p of PLAN.rpo)
-            rpo.push(await createBenchWorld(`rpo-${p.label}`, preset(p.label)));
+            rpo.push(await createBenchWorld(`rpo-${p.label}`, replication(p.label)));
         const laneServer = await startS3Server();
         const lanes = [];
         for (let i = 0; i < PLAN.personalLanes; i++) {
             lanes.push(
                 await createBenchWorld(`rpo-personal-${i}`, {
-                    ...preset(ReplicationPreset.Personal),
+                    ...replication(ReplicationPreset.Personal),
                     s3: laneServer,
                 }),
             );
         }
-        const requests = [];
-        for (const p of [
-            ReplicationPreset.Critical,
-            ReplicationPreset.Active,
-            ReplicationPreset.Personal,
-        ]) {
+        const requests: RequestWorld[] = [];
+        for (const p of PRESET_ORDER) {
+            for (const defaults of [false, true]) {
+                requests.push({
+                    preset: p,
+                    arm: defaults ? "defaults" : "component",
+                    label: defaults ? `${p}, Litestream defaults` : p,
+                    world: await createBenchWorld(
+                        `req-${p}${defaults ? "-defaults" : ""}`,
+                        replication(p, defaults),
+                    ),
+                    plan: window(),
+                });
+            }
+        }
+        for (const p of PRESET_ORDER) {
             requests.push({
                 preset: p,
-                label: p,
-                keys: 0,
-                world: await createBenchWorld(`req-${p}`, preset(p)),
+                arm: "component",
+                label: `${p}, idle`,
+                world: await createBenchWorld(`idle-${p}`, replication(p)),
+                plan: window({ idle: true }),
             });
         }
         requests.push({
-            preset: ReplicationPreset.Critical,
-            label: `${ReplicationPreset.Critical} + ${PLAN.foreignL1Keys} L1 keys`,
-            keys: PLAN.foreignL1Keys,
-            world: await createBenchWorld("req-listing", preset(ReplicationPreset.Critical)),
+            preset: ReplicationPreset.Active,
+            arm: "defaults",
+            label: `${ReplicationPreset.Active}, idle, Litestream defaults`,
+            world: await createBenchWorld(
+                "idle-active-defaults",
+                replication(ReplicationPreset.Active, true),
+            ),
+            plan: window({ idle: true }),
         });
-        const overhead = await createBenchWorld("overhead", preset(ReplicationPreset.Critical));
+        requests.push({
+            preset: ReplicationPreset.Critical,
+            arm: "component",
+            label: `${ReplicationPreset.Critical} + ${PLAN.foreignL1Keys} L1 keys`,
+            world: await createBenchWorld("req-listing", replication(ReplicationPreset.Critical)),
+            plan: window({ otherKeys: PLAN.foreignL1Keys }),
+        });
+        const overhead = await createBenchWorld(
+            "overhead",
+            replication(ReplicationPreset.Critical),
+        );
         const rto = [];
         for (const size of PLAN.rtoSizesMiB)
             rto.push(await createBenchWorld(`rto-${size}`, { replication: {} }));
-        return { rpo, lanes, requests, overhead, rto };
+        const chains = [];
+        for (const p of [ReplicationPreset.Critical, ReplicationPreset.Active]) {
+            for (const defaults of [false, true]) {
+                const world = await createBenchWorld(
+                    `chain-${p}${defaults ? "-defaults" : ""}`,
+                    replication(p, defaults),
+                );
+                generateDatabase(world.db, PLAN.chainSizeMiB * 1024 * 1024);
+                chains.push({
+                    preset: p,
+                    arm: defaults ? ("defaults" as const) : ("component" as const),
+                    label: defaults ? `${p}, Litestream defaults` : p,
+                    world,
+                });
+            }
+        }
+        return { rpo, lanes, requests, overhead, rto, chains };
     });
 
-    // Long and not timing-sensitive: request windows and the 1 h preset's crashes, side by side.
-    const [requests, personal] = await phase("requests + personal RPO", () =>
-        Promise.all([
-            Promise.all(
-                worlds.requests.map(async (w) => ({
-                    preset: w.preset,
-                    ...(await requestWindow(
-                        w.label,
-                        w.world,
-                        PLAN.requestWarmupMs,
-                        PLAN.requestWindowMs,
-                        PLAN.requestSlices,
-                        w.keys,
-                    )),
-                })),
-            ),
-            Promise.all(worlds.lanes.map((w) => crashCycle(w, uniform(...PLAN.personalDelayMs)))),
-        ]),
-    );
-    for (const w of requests) log(`requests ${w.label}: ${JSON.stringify(w.measured)}`);
-
+    // Timing-sensitive first, on a quiet machine: the loss windows, the write overhead and
+    // the restore times.
     const rpo: RpoResult[] = [];
     for (const [i, p] of PLAN.rpo.entries()) {
         const world = worlds.rpo[i];
@@ -191,16 +274,11 @@ async function main(): Promise<void> {
         rpo.push({
             preset: p.label,
             syncSeconds: world.timing.syncIntervalSeconds,
+            monitorSeconds: world.timing.timers.monitorIntervalSeconds,
             delayMs: p.delayMs,
             samples,
         });
     }
-    rpo.push({
-        preset: ReplicationPreset.Personal,
-        syncSeconds: worlds.lanes[0].timing.syncIntervalSeconds,
-        delayMs: PLAN.personalDelayMs,
-        samples: personal,
-    });
 
     const overhead = await phase("write overhead", () =>
         overheadSeries(worlds.overhead, PLAN.overheadPairs, PLAN.overheadMs, (r) =>
@@ -258,22 +336,80 @@ async function main(): Promise<void> {
         );
     }
 
-    // Model-only scenarios: the component's presets under other write patterns.
+    // Long and not timing-sensitive, side by side: the request windows, the 1 h preset's
+    // crashes, and the replicas whose restores are timed after.
+    const [requests, personal, chainRuns] = await phase(
+        "requests + personal RPO + restore chains",
+        async () => {
+            const chainsStarted = Promise.all(
+                worlds.chains.map((c) => startChain(c.label, c.preset, c.arm, c.world)),
+            );
+            const [windows, lanes] = await Promise.all([
+                Promise.all(
+                    worlds.requests.map(async (w) => ({
+                        preset: w.preset,
+                        arm: w.arm,
+                        ...(await requestWindow(w.label, w.world, w.plan)),
+                    })),
+                ),
+                Promise.all(
+                    worlds.lanes.map((w) => crashCycle(w, uniform(...PLAN.personalDelayMs))),
+                ),
+            ]);
+            const chains = await chainsStarted;
+            const stopped = await Promise.all(
+                chains.map(async (c) => ({ ...c, stop: await stopChain(c, PLAN.chainAlignToL1) })),
+            );
+            return [windows, lanes, stopped] as const;
+        },
+    );
+    for (const w of requests) log(`requests ${w.label}: ${JSON.stringify(w.measured)}`);
+    rpo.push({
+        preset: ReplicationPreset.Personal,
+        syncSeconds: worlds.lanes[0].timing.syncIntervalSeconds,
+        monitorSeconds: worlds.lanes[0].timing.timers.monitorIntervalSeconds,
+        delayMs: PLAN.personalDelayMs,
+        samples: personal,
+    });
+
+    const chain = await phase("restore chains", () =>
+        timeChainRestores(chainRuns, PLAN.chainRounds, statSync(chainRuns[0].world.db).size),
+    );
+    for (const c of chain)
+        log(`  chain ${c.label}: ${c.gets} GETs, restore ${c.restoreMs.map(Math.round)} ms`);
+
+    // Model-only scenarios: the component's presets under other write patterns, and
+    // Litestream's defaults beside them.
     const pattern = writerPattern();
-    const scenarios = [];
+    const fast = writerPattern(20);
+    const scenarios: Scenario[] = [];
     for (const preset of [
         ReplicationPreset.Personal,
         ReplicationPreset.Active,
         ReplicationPreset.Critical,
     ]) {
-        for (const writes of [
-            { commitsPerSecond: 0, walFramesPerCommit: 1 },
-            { commitsPerSecond: 1 / 600, walFramesPerCommit: pattern.walFramesPerCommit },
-            { commitsPerSecond: 1 / 60, walFramesPerCommit: pattern.walFramesPerCommit },
-            { commitsPerSecond: 1, walFramesPerCommit: pattern.walFramesPerCommit },
-            pattern,
-        ]) {
-            scenarios.push({ preset, input: costInputFromTiming(PRESETS[preset], writes) });
+        for (const defaults of [false, true]) {
+            const timing = resolveTiming({ preset, litestreamDefaults: defaults });
+            const idle = { commitsPerSecond: 0, walFramesPerCommit: 1 };
+            const cases: { writes: WritePattern; idleAfterWrites?: boolean }[] = defaults
+                ? [{ writes: idle, idleAfterWrites: true }, { writes: pattern }]
+                : [
+                      { writes: idle, idleAfterWrites: true },
+                      { writes: idle },
+                      { writes: { ...pattern, commitsPerSecond: 1 / 600 } },
+                      { writes: { ...pattern, commitsPerSecond: 1 / 60 } },
+                      { writes: pattern },
+                      { writes: fast },
+                  ];
+            for (const c of cases) {
+                scenarios.push({
+                    preset,
+                    arm: defaults ? "defaults" : "component",
+                    input: costInputFromTiming(timing, c.writes, {
+                        idleAfterWrites: c.idleAfterWrites,
+                    }),
+                });
+            }
         }
     }
 
@@ -287,6 +423,7 @@ async function main(): Promise<void> {
         rto,
         overhead,
         requests,
+        chain,
         prices,
         scenarios,
     };

@@ -200,7 +200,8 @@ export interface ReplicationArgs {
     preset?: ReplicationPreset;
     /**
      * How often new WAL frames are shipped to the bucket, as a Go duration. About the most
-     * data a crash can lose. Must not exceed `snapshotInterval`.
+     * data a crash can lose. Litestream reads the WAL on the same beat (every sync interval,
+     * or an even division of it of at most 4 min). Must not exceed `snapshotInterval`.
      * @default from the preset ("10s" for `active`)
      * @example "5s"
      */
@@ -218,6 +219,15 @@ export interface ReplicationArgs {
      * @example "168h"
      */
     retention?: string;
+    /**
+     * Leave Litestream's internal timers at Litestream's own defaults instead of the
+     * component's settings: a WAL check every second, compactions every 30 s, 5 min and 1 h,
+     * checkpoints after a minute and L0 cleanup every 15 s. The component's settings make a
+     * database written once a second cost a tenth or less in requests (README, "Presets");
+     * the sync interval, snapshot interval and retention apply either way.
+     * @default false
+     */
+    litestreamDefaults?: boolean;
 }
 
 /** The Docker engine that runs the containers. */

@@ -475,6 +475,23 @@ function checkReplication(replication: ReplicationArgs | undefined, issues: ArgI
     if (replication === undefined) return;
     const add = (field: string, reason: string) =>
         issues.push({ propertyPath: `replication.${field}`, reason });
+    checkReplicationTiming(replication, add);
+    if (
+        replication.litestreamDefaults !== undefined &&
+        typeof replication.litestreamDefaults !== "boolean"
+    ) {
+        add(
+            "litestreamDefaults",
+            `\`replication.litestreamDefaults\` is ${code(replication.litestreamDefaults)}: use \`true\` (Litestream's own timer defaults) or \`false\` (the component's settings).`,
+        );
+    }
+}
+
+/** The preset and the three intervals, alone and against each other. */
+function checkReplicationTiming(
+    replication: ReplicationArgs,
+    add: (field: string, reason: string) => void,
+): void {
     if (replication.preset !== undefined && !PRESET_NAMES.includes(replication.preset)) {
         add(
             "preset",

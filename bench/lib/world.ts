@@ -9,9 +9,14 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { ReplicationArgs, ReplicationPreset } from "../../components";
-import { durationSeconds } from "../../components/litestream/cost";
+import {
+    durationSeconds,
+    LITESTREAM_DEFAULT_TIMERS,
+    LitestreamTimerSeconds,
+} from "../../components/litestream/cost";
+import { Litestream } from "../../test/support/litestream";
 import { renderWithComponent, Rendered, s3CompatibleArgs } from "../../test/support/program";
-import { tempDir } from "../../test/support/procs";
+import { sleep, tempDir } from "../../test/support/procs";
 import { S3Server, startS3Server } from "../../test/support/s3-server";
 import { HostDeployment, sidecarSpec } from "../../test/support/scenario";
 
@@ -21,6 +26,8 @@ export interface RenderedTiming {
     snapshotIntervalSeconds: number;
     retentionSeconds: number;
     retentionEnabled: boolean;
+    /** Litestream's timers: the config's, or Litestream's defaults where it sets none. */
+    timers: LitestreamTimerSeconds;
 }
 
 export interface BenchWorld {
@@ -44,14 +51,84 @@ export function renderedTiming(config: string): RenderedTiming {
     const parsed = parse(config) as {
         snapshot: { interval: string; retention: string };
         retention?: { enabled?: boolean };
-        dbs: { replica: { "sync-interval": string } }[];
+        levels?: { interval: string }[];
+        "l0-retention"?: string;
+        "l0-retention-check-interval"?: string;
+        dbs: {
+            "monitor-interval"?: string;
+            "checkpoint-interval"?: string;
+            "min-checkpoint-page-count"?: number;
+            replica: { "sync-interval": string };
+        }[];
     };
+    const d = LITESTREAM_DEFAULT_TIMERS;
+    const db = parsed.dbs[0];
+    const seconds = (value: string | undefined, fallback: number) =>
+        value === undefined ? fallback : durationSeconds(value);
     return {
-        syncIntervalSeconds: durationSeconds(parsed.dbs[0].replica["sync-interval"]),
+        syncIntervalSeconds: durationSeconds(db.replica["sync-interval"]),
         snapshotIntervalSeconds: durationSeconds(parsed.snapshot.interval),
         retentionSeconds: durationSeconds(parsed.snapshot.retention),
         retentionEnabled: parsed.retention?.enabled ?? true,
+        timers: {
+            monitorIntervalSeconds: seconds(db["monitor-interval"], d.monitorIntervalSeconds),
+            checkpointIntervalSeconds: seconds(
+                db["checkpoint-interval"],
+                d.checkpointIntervalSeconds,
+            ),
+            minCheckpointPageN: db["min-checkpoint-page-count"] ?? d.minCheckpointPageN,
+            compactionIntervalsSeconds:
+                parsed.levels?.map((l) => durationSeconds(l.interval)) ??
+                d.compactionIntervalsSeconds,
+            l0RetentionSeconds: seconds(parsed["l0-retention"], d.l0RetentionSeconds),
+            l0RetentionCheckIntervalSeconds: seconds(
+                parsed["l0-retention-check-interval"],
+                d.l0RetentionCheckIntervalSeconds,
+            ),
+        },
     };
+}
+
+/**
+ * Checks that a running Litestream took the timers it logs at start from the config: one
+ * compaction monitor a level at the config's intervals, the snapshot monitor, and the L0
+ * retention monitor (`store.go` logs them; the monitor and checkpoint intervals are not
+ * logged, and show in the request counts instead). A key Litestream did not read would run
+ * its default here.
+ */
+export async function checkTimersTaken(
+    litestream: Litestream,
+    timing: RenderedTiming,
+): Promise<void> {
+    const want = [
+        ...timing.timers.compactionIntervalsSeconds.map((s, i) => [i + 1, s] as const),
+        [9, timing.snapshotIntervalSeconds] as const,
+    ];
+    // The monitors start on goroutines of their own and log in any order.
+    const deadline = Date.now() + 30_000;
+    while (
+        (litestream.events("starting compaction monitor").length < want.length ||
+            litestream.events("starting L0 retention monitor").length === 0) &&
+        Date.now() < deadline
+    ) {
+        await sleep(50);
+    }
+    const monitors = litestream
+        .events("starting compaction monitor")
+        .map((r) => [Number(r.fields.level), durationSeconds(r.fields.interval)] as const)
+        .sort((a, b) => a[0] - b[0]);
+    const retention = litestream.events("starting L0 retention monitor")[0];
+    const took =
+        retention !== undefined &&
+        JSON.stringify(monitors) === JSON.stringify(want) &&
+        durationSeconds(retention.fields.interval) ===
+            timing.timers.l0RetentionCheckIntervalSeconds &&
+        durationSeconds(retention.fields.retention) === timing.timers.l0RetentionSeconds;
+    if (!took) {
+        throw new Error(
+            `Litestream runs other timers than the config sets: compaction monitors ${JSON.stringify(monitors)} (want ${JSON.stringify(want)}), L0 retention ${retention?.line.text ?? "not started"}`,
+        );
+    }
 }
 
 /**

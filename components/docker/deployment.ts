@@ -8,18 +8,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { formatGoDuration, SECOND_NS } from "../litestream/duration";
-import { HealthcheckPlan } from "../plan/healthcheck";
+import { HealthcheckPlan, SIDECAR_WAIT_TIMEOUT_SECONDS } from "../plan/healthcheck";
 import { ContainerPlan, CREDENTIAL_ENV, LABEL_ROLE, PlanFile } from "../plan/plan";
 import { Deployment, DeploymentContext } from "./context";
 import { gatePassed } from "./gate";
 import { renderRestoreCommand } from "./restore";
-
-/**
- * How long `pulumi up` waits for a container to turn healthy. The sidecar's first sync uploads
- * the whole database when the replica is behind (a large database replicated for the first
- * time), so this is generous; a restored database is in sync already and turns healthy at once.
- */
-export const HEALTHY_WAIT_TIMEOUT_SECONDS = 300;
 
 /** `KEY=value` entries of the app's environment, in the order given. */
 function appEnvs(
@@ -135,7 +128,7 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
                 restart: gate === undefined ? restart : gate.apply(() => restart),
                 ...(once ? { attach: true, logs: true, mustRun: false } : {}),
                 healthcheck: c.healthcheck && dockerHealthcheck(c.healthcheck),
-                ...(c.waitHealthy ? { wait: true, waitTimeout: HEALTHY_WAIT_TIMEOUT_SECONDS } : {}),
+                ...(c.waitHealthy ? { wait: true, waitTimeout: SIDECAR_WAIT_TIMEOUT_SECONDS } : {}),
                 ...(c.stopGraceSeconds === undefined
                     ? {}
                     : { stopTimeout: c.stopGraceSeconds, destroyGraceSeconds: c.stopGraceSeconds }),

@@ -1,53 +1,84 @@
 /**
  * Request-cost model of Litestream 0.5 replicating to S3-compatible storage: how many requests
- * of each S3 operation one replicated database makes, from the replication timing and the write
- * pattern. Pure: no Pulumi, no I/O. Nothing here is fitted to a measurement; every number comes
- * from Litestream 0.5.16's source (cited by file) or from the S3 API.
+ * of each S3 operation one replicated database makes, from the replication timing, Litestream's
+ * timers and the write pattern. Pure: no Pulumi, no I/O. Nothing here is fitted to a
+ * measurement; every number comes from Litestream 0.5.16's source (cited by file) or from the
+ * S3 API.
  *
- * What drives the requests (Litestream 0.5.16):
+ * What drives the requests (Litestream 0.5.16), each a source below:
  *
- * - `db.go` `monitor`: every second the WAL changes since the last tick become one level-0 (L0)
- *   LTX file, written locally. A checkpoint (PASSIVE once the WAL holds 1,000 frames, or after a
- *   minute with changes) writes Litestream's `_litestream_seq` row and adds one more L0 file.
- * - `replica.go` `monitor`: every sync interval, each L0 file not yet uploaded is one PutObject.
- *   The sync interval batches uploads in time but does not merge them: a busy database uploads
- *   the same number of L0 files whatever the interval. An idle replica waits for the next change
- *   and uploads it at once.
- * - `store.go` `monitorCompactionLevel`, clock-aligned (`Truncate`): every 30 s, 5 min and 1 h
- *   the files of the level below are merged into one L1, L2, L3 file (`compactor.go` `Compact`:
- *   one LIST of the source level, a GET of each source file except L0, which is read locally,
- *   one upload). The LIST is made whenever the source level is ahead of the newest file of the
- *   target level, so a database that was ever written lists each level at every tick even when
- *   nothing is left to compact. Every snapshot interval: a full snapshot (level 9) when the
- *   database changed, then snapshot retention, which lists L9, L1, L2, L3 and deletes what is
- *   older than the newest expired snapshot (`EnforceSnapshotRetention`, `EnforceRetentionByTXID`).
- * - `db.go` `EnforceL0RetentionByTime`, every 15 s and after each L1 compaction: a LIST of all
- *   of L1, a LIST of L0, and one DeleteObjects for the L0 files older than 5 min already in L1.
- * - `s3/replica_client.go`: every listing is ListObjectsV2 pages of 1,000 keys over the whole
- *   level prefix; deletes are DeleteObjects batches of 1,000; an upload below the 5 MiB part size
- *   is one PutObject, a larger one a multipart upload (create, one UploadPart a 5 MiB, complete).
+ * - L0 uploads. `db.go` `monitor`: every monitor interval (`monitor-interval`, default 1 s) the
+ *   WAL changes since the last tick become one level-0 (L0) LTX file, written locally. A
+ *   checkpoint (PASSIVE once the WAL holds `min-checkpoint-page-count` frames, default 1,000,
+ *   or at the first tick more than `checkpoint-interval`, default 1 min, after the last one,
+ *   once changes were synced) writes Litestream's `_litestream_seq` row and adds one more L0
+ *   file. `replica.go` `monitor`: every sync interval, each L0 file not yet uploaded is one
+ *   PutObject; an idle replica waits for the next change and uploads it at once.
+ * - Compaction. `store.go` `monitorCompactionLevel`, clock-aligned (`Truncate`), one monitor a
+ *   level of `levels` (default 30 s, 5 min, 1 h): the files of the level below are merged into
+ *   one file of this level (`compactor.go` `Compact`: one LIST of the source level, a GET of
+ *   each source file except L0, which is read locally, one upload). The LIST is made whenever
+ *   the source level is ahead of the oldest TXID of the newest file of this level
+ *   (`Store.CompactDB`), so a level whose newest file spans several TXIDs lists the level below
+ *   at every tick even when nothing is left to compact (a database that stopped being written).
+ * - L0 retention. `db.go` `EnforceL0RetentionByTime`, every `l0-retention-check-interval`
+ *   (default 15 s) and after each L1 compaction: a LIST of all of L1, a LIST of L0, and one
+ *   DeleteObjects for the L0 files older than `l0-retention` (default 5 min) already in L1.
+ * - Snapshots. Every snapshot interval (clock-aligned): a full snapshot (level 9) when the
+ *   database changed, then snapshot retention, which lists L9 and every level and deletes what
+ *   is older than the newest expired snapshot (`EnforceSnapshotRetention`,
+ *   `EnforceRetentionByTXID`).
  *
- * Consequences the model makes explicit: L1 files are kept as long as the snapshots (retention
- * plus one to two snapshot intervals), and every L1 listing reads all of them, so the number of
- * LIST pages grows with retention; and an idle database still lists its levels every 15 s.
+ * `s3/replica_client.go`: every listing is ListObjectsV2 pages of 1,000 keys over the whole level
+ * prefix; deletes are DeleteObjects batches of 1,000; an upload below the 5 MiB part size is
+ * one PutObject, a larger one a multipart upload (create, one UploadPart a 5 MiB, complete).
+ *
+ * Consequences the model makes explicit: L1 to Ln files are kept as long as the snapshots
+ * (retention plus one to two snapshot intervals), and every L1 listing reads all of them, so the
+ * number of LIST pages grows with retention and shrinks with the L1 interval; and an idle
+ * database still lists on every timer that has something to look at.
+ *
+ * Adding a source (for example a periodic restore check): a function of {@link ModelState}
+ * in {@link REQUEST_SOURCES} for the steady state, its inputs on {@link CostModelInput}, and its
+ * timer as an event kind in {@link simulateWindow}.
  */
 import { parseGoDuration, SECOND_NS } from "./duration";
 import { Timing } from "./timing";
 
-/** Litestream 0.5.16 defaults the request pattern depends on, with where they are defined. */
-export const LITESTREAM_0_5 = {
-    /** `db.go` DefaultMonitorInterval: one L0 file per tick that saw changes. */
+/** Litestream's timers, in seconds, as the model reads them. */
+export interface LitestreamTimerSeconds {
+    /** `monitor-interval`: one L0 file per tick that saw changes. */
+    monitorIntervalSeconds: number;
+    /** `checkpoint-interval`: time-based checkpoint once changes were synced. */
+    checkpointIntervalSeconds: number;
+    /** `min-checkpoint-page-count`: PASSIVE checkpoint once the WAL holds this many frames. */
+    minCheckpointPageN: number;
+    /** `levels[].interval`: L1..Ln compaction intervals (clock-aligned). */
+    compactionIntervalsSeconds: readonly number[];
+    /** `l0-retention`: L0 files are kept this long after upload. */
+    l0RetentionSeconds: number;
+    /** `l0-retention-check-interval`: how often L0 retention runs (counted from the start). */
+    l0RetentionCheckIntervalSeconds: number;
+}
+
+/** Litestream 0.5.16's defaults of the timers, with where they are defined. */
+export const LITESTREAM_DEFAULT_TIMERS: LitestreamTimerSeconds = {
+    /** `db.go` DefaultMonitorInterval. */
     monitorIntervalSeconds: 1,
-    /** `db.go` DefaultMinCheckpointPageN: PASSIVE checkpoint once the WAL holds this many frames. */
-    minCheckpointPageN: 1000,
-    /** `db.go` DefaultCheckpointInterval: checkpoint when changes were synced and the file is older. */
+    /** `db.go` DefaultCheckpointInterval. */
     checkpointIntervalSeconds: 60,
-    /** `compaction_level.go` DefaultCompactionLevels: L1, L2, L3 intervals (clock-aligned). */
-    compactionIntervalsSeconds: [30, 300, 3600] as readonly number[],
-    /** `store.go` DefaultL0Retention: L0 files are kept this long after upload. */
+    /** `db.go` DefaultMinCheckpointPageN. */
+    minCheckpointPageN: 1000,
+    /** `compaction_level.go` DefaultCompactionLevels. */
+    compactionIntervalsSeconds: [30, 300, 3600],
+    /** `store.go` DefaultL0Retention. */
     l0RetentionSeconds: 300,
-    /** `store.go` DefaultL0RetentionCheckInterval: how often L0 retention runs (from start). */
+    /** `store.go` DefaultL0RetentionCheckInterval. */
     l0RetentionCheckIntervalSeconds: 15,
+};
+
+/** S3 limits the request counts depend on. */
+export const S3_LIMITS = {
     /** S3 ListObjectsV2 default MaxKeys: keys a LIST page returns. */
     listPageSize: 1000,
     /** `s3/replica_client.go` MaxKeys: keys a DeleteObjects request deletes. */
@@ -55,6 +86,18 @@ export const LITESTREAM_0_5 = {
     /** `s3/replica_client.go` with the SDK's manager.DefaultUploadPartSize: multipart above this. */
     multipartPartBytes: 5 * 1024 * 1024,
 } as const;
+
+/**
+ * `store.go` DefaultDBInitTimeout: compaction monitors retry a database that is not open yet
+ * every second for this long, then wait for their next tick.
+ */
+const DB_INIT_TIMEOUT_SECONDS = 30;
+
+/** WAL frames Litestream itself writes when it opens a database (its two tables). */
+const OPEN_WAL_FRAMES = 4;
+
+/** The snapshot level's number (`compaction_level.go` SnapshotLevel). */
+const SNAPSHOT_LEVEL = 9;
 
 /** The S3 operations Litestream 0.5 makes while replicating, as the S3 API names them. */
 export const S3_OPERATIONS = [
@@ -90,7 +133,7 @@ export function scaleCounts(counts: RequestCounts, factor: number): RequestCount
 
 /** How the app writes one database: commits evenly spaced in time. */
 export interface WritePattern {
-    /** Committed transactions a second; 0 for a database that is never written. */
+    /** Committed transactions a second; 0 for a database that is not written. */
     commitsPerSecond: number;
     /**
      * WAL frames (pages) each commit appends. An insert of a small row into a rowid table
@@ -109,56 +152,70 @@ export interface WritePattern {
 export interface CostModelInput {
     syncIntervalSeconds: number;
     snapshotIntervalSeconds: number;
-    /** Snapshot retention (`snapshot.retention`), which also bounds L1 to L3. */
+    /** Snapshot retention (`snapshot.retention`), which also bounds L1 to Ln. */
     retentionSeconds: number;
     /** False when Litestream's own deletion is off (append-only storage): no DeleteObjects. */
     retentionEnabled?: boolean;
+    /** Litestream's timers; each one left out is Litestream's default. */
+    timers?: Partial<LitestreamTimerSeconds>;
     writes: WritePattern;
+    /**
+     * For a database with no commits: its levels hold files from earlier writes, the newest
+     * of each spanning several TXIDs (the usual state once writes stop), so every compaction
+     * tick lists the level below. Default false: nothing is listed by the compaction monitors
+     * (a database whose newest file at each level is a single TXID).
+     */
+    idleAfterWrites?: boolean;
     /** Databases replicated with these settings; default 1. */
     databases?: number;
     /** Size of a snapshot upload in bytes; leave it out when it stays under 5 MiB. */
     snapshotBytes?: number;
     /**
-     * Other objects under a level's prefix that sort after Litestream's files (leftovers,
-     * fillers): listings read them too.
+     * Other objects under a level's prefix, by level number (0 to 8, 9 for snapshots), that
+     * sort after Litestream's files (leftovers, fillers): listings read them too.
      */
-    otherKeys?: { l0?: number; l1?: number; l2?: number; l3?: number; snapshot?: number };
+    otherKeys?: Partial<Record<number, number>>;
     /**
      * Age of the replica in seconds, for the listing sizes. Default: steady state, once the
-     * oldest snapshot has expired and L1 to L3 stop growing.
+     * oldest snapshot has expired and L1 to Ln stop growing.
      */
     replicaAgeSeconds?: number;
 }
+
+/** The sources of requests, as {@link RequestRates.bySource} names them. */
+export type RequestSourceName = "l0Uploads" | "compaction" | "l0Retention" | "snapshots";
 
 /** Rates per second of one database, and the intermediate quantities, for reports and tests. */
 export interface RequestRates {
     /** Requests a second, all databases together. */
     perSecond: RequestCounts;
+    /** The same, by source. */
+    bySource: Record<RequestSourceName, RequestCounts>;
     /** L0 files created a second (change ticks plus checkpoints), one database. */
     l0FilesPerSecond: number;
     /** Checkpoints a second, one database. */
     checkpointsPerSecond: number;
     /** Upload bursts (syncs that upload something) a second, one database. */
     uploadsPerSecond: number;
-    /** New files a second at L1, L2, L3 and snapshots (level 9), one database. */
-    compactedFilesPerSecond: { l1: number; l2: number; l3: number; snapshot: number };
-    /** Files kept at L1, L2, L3 and level 9 at the evaluated replica age, one database. */
-    filesKept: { l1: number; l2: number; l3: number; snapshot: number };
+    /** New files a second at each level (index = level, 1..n) and snapshots, one database. */
+    compactedFilesPerSecond: { levels: number[]; snapshot: number };
+    /** Files kept at each level (index = level) and snapshots at the replica age, one database. */
+    filesKept: { levels: number[]; snapshot: number };
 }
 
-const T = LITESTREAM_0_5;
+const P = S3_LIMITS;
 
 /** LIST requests to read `files` keys of one prefix (an empty prefix is still one request). */
 export function listPages(files: number): number {
-    return Math.max(1, Math.ceil(files / T.listPageSize));
+    return Math.max(1, Math.ceil(files / P.listPageSize));
 }
 
 /** The requests one upload of `bytes` makes (unknown size: under the part size). */
 export function uploadRequests(bytes: number | undefined): Partial<RequestCounts> {
-    if (bytes === undefined || bytes < T.multipartPartBytes) return { PutObject: 1 };
+    if (bytes === undefined || bytes < P.multipartPartBytes) return { PutObject: 1 };
     return {
         CreateMultipartUpload: 1,
-        UploadPart: Math.ceil(bytes / T.multipartPartBytes),
+        UploadPart: Math.ceil(bytes / P.multipartPartBytes),
         CompleteMultipartUpload: 1,
     };
 }
@@ -167,31 +224,44 @@ function add(into: RequestCounts, what: Partial<RequestCounts>, times = 1): void
     for (const op of S3_OPERATIONS) into[op] += (what[op] ?? 0) * times;
 }
 
-/** L0 files and checkpoints a second for a write pattern (`db.go` monitor and checkpointIfNeeded). */
-export function l0FileRate(writes: WritePattern): {
-    changeTicksPerSecond: number;
-    checkpointsPerSecond: number;
-} {
-    const tick = T.monitorIntervalSeconds;
+/** The timers of an input, Litestream's defaults where it gives none. */
+export function timersOf(input: Pick<CostModelInput, "timers">): LitestreamTimerSeconds {
+    return { ...LITESTREAM_DEFAULT_TIMERS, ...input.timers };
+}
+
+/**
+ * L0 files and checkpoints a second for a write pattern (`db.go` monitor and
+ * checkpointIfNeeded), with Litestream's default timers unless given.
+ */
+export function l0FileRate(
+    writes: WritePattern,
+    timers: Partial<LitestreamTimerSeconds> = {},
+): { changeTicksPerSecond: number; checkpointsPerSecond: number } {
+    const T = timersOf({ timers });
+    const M = T.monitorIntervalSeconds;
     const r = Math.max(0, writes.commitsPerSecond);
     if (r === 0) return { changeTicksPerSecond: 0, checkpointsPerSecond: 0 };
     // Evenly spaced commits: every tick has changes when there is at least one commit a tick.
-    const changeTicks = Math.min(r, 1 / tick);
+    const changeTicks = Math.min(r, 1 / M);
+    const spacing = 1 / changeTicks;
     const framesPerChangeTick = (r * writes.walFramesPerCommit) / changeTicks;
-    // PASSIVE checkpoint at the first tick whose WAL reached the threshold...
+    // PASSIVE checkpoint at the first tick whose WAL reached the threshold; the WAL restarts
+    // with the one frame of Litestream's `_litestream_seq` row...
     const byFrames =
         framesPerChangeTick > 0
-            ? Math.ceil(T.minCheckpointPageN / framesPerChangeTick) / changeTicks
+            ? Math.ceil((T.minCheckpointPageN - 1) / framesPerChangeTick) * spacing
             : Infinity;
-    // ...or at the first tick more than a minute after the last one, once changes were synced.
-    const byTime = Math.max(T.checkpointIntervalSeconds + tick, 1 / changeTicks);
+    // ...or at the first tick more than the checkpoint interval after the last one, once
+    // changes were synced: a commit rarer than that is checkpointed on the tick that cuts it.
+    const CI = T.checkpointIntervalSeconds;
+    const byTime = spacing > CI ? spacing : (Math.floor(CI / M) + 1) * M;
     return {
         changeTicksPerSecond: changeTicks,
         checkpointsPerSecond: 1 / Math.min(byFrames, byTime),
     };
 }
 
-/** Seconds of history L1 to L3 keep in steady state (`EnforceSnapshotRetention`). */
+/** Seconds of history L1 to Ln keep in steady state (`EnforceSnapshotRetention`). */
 export function keptHistorySeconds(
     snapshotIntervalSeconds: number,
     retentionSeconds: number,
@@ -203,18 +273,142 @@ export function keptHistorySeconds(
     return m * snapshotIntervalSeconds + snapshotIntervalSeconds / 2;
 }
 
-/**
- * Steady-state request rates: what a replica makes a second, on average, for the given timing
- * and write pattern, all databases together.
- */
-export function requestRates(input: CostModelInput): RequestRates {
-    const databases = input.databases ?? 1;
+/** Everything the steady-state sources read, for one database. */
+export interface ModelState {
+    input: CostModelInput;
+    timers: LitestreamTimerSeconds;
+    /** L0 files, change ticks and checkpoints a second. */
+    f: number;
+    ticks: number;
+    checkpoints: number;
+    /** Upload bursts a second. */
+    u: number;
+    /** Compacted files a second, by level (index 0 is unused). */
+    a: number[];
+    /** Snapshots a second. */
+    a9: number;
+    /** Files kept, by level (index 0 is unused), and snapshots kept. */
+    kept: number[];
+    keptSnapshot: number;
+    /** LIST pages of a level (0 for L0 as an L1 tick sees it, 9 for snapshots). */
+    pages: (level: number) => number;
+    /** Uploads come at least once between two L0 retention runs. */
+    frequent: boolean;
+    /** L0 files a burst (one sync's uploads). */
+    burst: number;
+    /** Old snapshots and files are being deleted (the replica is older than its retention). */
+    deleting: boolean;
+    retentionEnabled: boolean;
+    /** The compaction monitors list at every tick. */
+    listsLevels: boolean;
+}
+
+/** One source of requests: its rate a second for one database. */
+export interface RequestSource {
+    name: RequestSourceName;
+    perSecond: (s: ModelState) => Partial<RequestCounts>;
+}
+
+/** Every L0 file is one PutObject (L0 files are small). */
+const l0Uploads: RequestSource = {
+    name: "l0Uploads",
+    perSecond: (s) => ({ PutObject: s.f }),
+};
+
+/** Compactions: the uploaded file, the reads of the source files, the listings. */
+const compaction: RequestSource = {
+    name: "compaction",
+    perSecond: (s) => {
+        const out = zeroCounts();
+        const I = s.timers.compactionIntervalsSeconds;
+        const bps = s.input.writes.ltxBytesPerSecond;
+        const size = (perSecond: number) =>
+            bps === undefined || perSecond === 0 ? undefined : bps / perSecond;
+        for (let k = 1; k <= I.length; k++) {
+            add(out, uploadRequests(size(s.a[k])), s.a[k]);
+            // Each file of this level is read once by the level above (L0 is read locally).
+            if (k < I.length) add(out, { GetObject: s.a[k] });
+            // Every tick lists the level below (a real compaction or an attempt).
+            if (s.listsLevels) add(out, { ListObjectsV2: s.pages(k - 1) / I[k - 1] });
+        }
+        return out;
+    },
+};
+
+/** L0 retention: every check interval and after each L1 compaction. */
+const l0Retention: RequestSource = {
+    name: "l0Retention",
+    perSecond: (s) => {
+        const out = zeroCounts();
+        const I1 = s.timers.compactionIntervalsSeconds[0];
+        const C = s.timers.l0RetentionCheckIntervalSeconds;
+        // Lists L1, then L0 up to the first file too recent to delete (L1 exists from the first
+        // compaction of the initial file on).
+        add(out, { ListObjectsV2: (1 / C + s.a[1]) * (s.pages(1) + 1) });
+        if (s.ticks === 0 || !s.retentionEnabled) return out;
+        if (s.frequent) {
+            // A run deletes when an upload fell in the gap since the previous run (shifted by
+            // the retention). The runs are two periodic series, L1 compactions and the timer;
+            // each run of the sparser one splits a gap of the denser one into m and g - m
+            // (m uniform in 0..g), and a gap of L holds an upload with probability min(1, L u).
+            const g = Math.min(I1, C);
+            const G = Math.max(I1, C);
+            const split = g * s.u >= 1 ? 1 - 1 / (2 * g * s.u) : (g * s.u) / 2;
+            add(out, { DeleteObjects: (1 / g - 1 / G) * Math.min(1, g * s.u) + (2 / G) * split });
+        } else {
+            // One run a burst deletes it, reading and deleting it in pages of 1,000.
+            add(out, {
+                DeleteObjects: s.u * listPages(s.burst),
+                ListObjectsV2: s.u * (listPages(s.burst) - 1),
+            });
+        }
+        return out;
+    },
+};
+
+/** Snapshot ticks: the snapshot, retention's listings of every level, and its deletes. */
+const snapshots: RequestSource = {
+    name: "snapshots",
+    perSecond: (s) => {
+        const out = zeroCounts();
+        const S9 = s.input.snapshotIntervalSeconds;
+        const n = s.timers.compactionIntervalsSeconds.length;
+        add(out, uploadRequests(s.input.snapshotBytes), s.a9);
+        let pages = s.pages(SNAPSHOT_LEVEL);
+        for (let k = 1; k <= n; k++) pages += s.pages(k);
+        add(out, { ListObjectsV2: pages / S9 });
+        if (s.deleting) {
+            // Once snapshots expire: one a tick, and the files of L1 to Ln older than it.
+            const batches = (perSecond: number) => {
+                const perTick = perSecond * S9;
+                return perTick >= 1 ? listPages(perTick) / S9 : perSecond;
+            };
+            let deletes = s.a9;
+            for (let k = 1; k <= n; k++) deletes += batches(s.a[k]);
+            add(out, { DeleteObjects: deletes });
+        }
+        return out;
+    },
+};
+
+/** The sources the steady-state rates add up. */
+export const REQUEST_SOURCES: readonly RequestSource[] = [
+    l0Uploads,
+    compaction,
+    l0Retention,
+    snapshots,
+];
+
+/** The intermediate quantities of the steady state, one database. */
+export function modelState(input: CostModelInput): ModelState {
+    const timers = timersOf(input);
     const retentionEnabled = input.retentionEnabled ?? true;
     const S = input.syncIntervalSeconds;
     const S9 = input.snapshotIntervalSeconds;
-    const [I1, I2, I3] = T.compactionIntervalsSeconds;
+    const I = timers.compactionIntervalsSeconds;
     const { changeTicksPerSecond: ticks, checkpointsPerSecond: checkpoints } = l0FileRate(
         input.writes,
+        timers,
     );
     const f = ticks + checkpoints;
     const written = ticks > 0;
@@ -223,9 +417,8 @@ export function requestRates(input: CostModelInput): RequestRates {
     // the waiting replica uploads each change as soon as it is cut.
     const u = ticks >= 1 / S ? 1 / S : ticks;
     // A compaction tick compacts when the level below got a new file since the last tick.
-    const a1 = Math.min(1, I1 * u) / I1;
-    const a2 = Math.min(1, I2 * a1) / I2;
-    const a3 = Math.min(1, I3 * a2) / I3;
+    const a = [u];
+    for (let k = 1; k <= I.length; k++) a.push(Math.min(1, I[k - 1] * a[k - 1]) / I[k - 1]);
     const a9 = written ? Math.min(1 / S9, ticks) : 0;
 
     const steady = keptHistorySeconds(S9, input.retentionSeconds);
@@ -234,88 +427,70 @@ export function requestRates(input: CostModelInput): RequestRates {
     if (!Number.isFinite(history)) {
         throw new Error("replicaAgeSeconds is required when retention is disabled");
     }
-    const kept = {
-        l1: a1 * history,
-        l2: a2 * history,
-        l3: a3 * history,
-        snapshot: a9 * Math.min(history, input.retentionSeconds + S9 / 2),
-    };
-    const deleting = retentionEnabled && history >= steady - S9 / 2;
+    const kept = a.map((rate, k) => (k === 0 ? 0 : rate * history));
+    const keptSnapshot = a9 * Math.min(history, input.retentionSeconds + S9 / 2);
 
-    const window = T.l0RetentionSeconds + T.l0RetentionCheckIntervalSeconds / 2;
-    const other = { l0: 0, l1: 0, l2: 0, l3: 0, snapshot: 0, ...input.otherKeys };
-    const rate = zeroCounts();
-
-    // L0 uploads: one PutObject a file (L0 files are small).
-    add(rate, { PutObject: f });
-    // Compacted uploads and snapshots.
-    const bps = input.writes.ltxBytesPerSecond;
-    const size = (perSecond: number) =>
-        bps === undefined || perSecond === 0 ? undefined : bps / perSecond;
-    add(rate, uploadRequests(size(a1)), a1);
-    add(rate, uploadRequests(size(a2)), a2);
-    add(rate, uploadRequests(size(a3)), a3);
-    add(rate, uploadRequests(input.snapshotBytes), a9);
-    // Each L1 file is read once by the L2 compaction, each L2 file once by L3 (L0 is local).
-    add(rate, { GetObject: a1 + a2 });
-
-    // Remote L0 files: frequent uploads keep about five minutes of them; a burst every sync
-    // interval is listed in full until it expires, then one file is left (the newest is kept).
-    const frequent = T.l0RetentionCheckIntervalSeconds * u >= 1;
+    // Remote L0 files: an upload stays listed for the retention plus the wait for the next
+    // retention run; frequent uploads keep that much of them, a burst every sync interval is
+    // listed in full until it expires, then one file is left (the newest is kept).
+    const I1 = I[0];
+    const C = timers.l0RetentionCheckIntervalSeconds;
+    const frequent = u * Math.min(I1, C) >= 1;
+    const window = timers.l0RetentionSeconds + Math.min(I1, C) / 2;
     const burst = u > 0 ? f / u : 0;
     const burstShare = Math.min(1, u * window);
+    const other = (level: number) => input.otherKeys?.[level] ?? 0;
     const l0Pages = frequent
-        ? listPages(f * window + other.l0)
-        : burstShare * listPages(burst + other.l0) + (1 - burstShare) * listPages(1 + other.l0);
-    const pages1 = listPages(kept.l1 + other.l1);
-    const pages2 = listPages(kept.l2 + other.l2);
-    const pages3 = listPages(kept.l3 + other.l3);
-    if (written) {
-        // Every L1 tick lists L0 (a real compaction or an attempt), every L2 tick lists L1,
-        // every L3 tick lists L2.
-        add(rate, { ListObjectsV2: l0Pages / I1 + pages1 / I2 + pages2 / I3 });
-    }
-    // L0 retention: every 15 s and after each L1 compaction; lists L1, then L0 up to the first
-    // file too recent to delete (L1 exists from the first compaction of the initial file on).
-    const retentionRuns = 1 / T.l0RetentionCheckIntervalSeconds + a1;
-    add(rate, { ListObjectsV2: retentionRuns * (pages1 + 1) });
-    if (written && retentionEnabled) {
-        if (frequent) {
-            // A run deletes when an upload fell in the gap since the previous run (shifted by
-            // the five minutes). Each 30 s holds three runs: after the L1 compaction at the
-            // boundary and at the 15 s ticks m and m + 15 (m uniform in 0..15), so the gaps are
-            // m, 15 and 15 - m, and a gap of L holds an upload with probability min(1, L u).
-            const check = T.l0RetentionCheckIntervalSeconds;
-            const shortGap = 1 - 1 / (2 * check * u); // E[min(1, m u)], m uniform in 0..15
-            add(rate, { DeleteObjects: (Math.min(1, check * u) + 2 * shortGap) / I1 });
-        } else {
-            // One run a burst deletes it, reading and deleting it in pages of 1,000.
-            add(rate, {
-                DeleteObjects: u * listPages(burst),
-                ListObjectsV2: u * (listPages(burst) - 1),
-            });
-        }
-    }
-    // Snapshot ticks: retention lists L9, L1, L2, L3 whether or not a snapshot was taken.
-    add(rate, {
-        ListObjectsV2: (listPages(kept.snapshot + other.snapshot) + pages1 + pages2 + pages3) / S9,
-    });
-    if (deleting) {
-        // Once snapshots expire: one a tick, and the files of L1 to L3 older than it.
-        const batches = (perSecond: number) => {
-            const perTick = perSecond * S9;
-            return perTick >= 1 ? listPages(perTick) / S9 : perSecond;
-        };
-        add(rate, { DeleteObjects: a9 + batches(a1) + batches(a2) + batches(a3) });
-    }
+        ? listPages(f * window + other(0))
+        : burstShare * listPages(burst + other(0)) + (1 - burstShare) * listPages(1 + other(0));
+    const pages = (level: number) =>
+        level === 0
+            ? l0Pages
+            : listPages((level === SNAPSHOT_LEVEL ? keptSnapshot : kept[level]) + other(level));
 
     return {
-        perSecond: scaleCounts(rate, databases),
-        l0FilesPerSecond: f,
-        checkpointsPerSecond: checkpoints,
-        uploadsPerSecond: u,
-        compactedFilesPerSecond: { l1: a1, l2: a2, l3: a3, snapshot: a9 },
-        filesKept: kept,
+        input,
+        timers,
+        f,
+        ticks,
+        checkpoints,
+        u,
+        a,
+        a9,
+        kept,
+        keptSnapshot,
+        pages,
+        frequent,
+        burst,
+        deleting: retentionEnabled && history >= steady - S9 / 2,
+        retentionEnabled,
+        listsLevels: written || input.idleAfterWrites === true,
+    };
+}
+
+/**
+ * Steady-state request rates: what a replica makes a second, on average, for the given timing
+ * and write pattern, all databases together, in total and by source.
+ */
+export function requestRates(input: CostModelInput): RequestRates {
+    const databases = input.databases ?? 1;
+    const state = modelState(input);
+    const perSecond = zeroCounts();
+    const bySource = {} as Record<RequestSourceName, RequestCounts>;
+    for (const source of REQUEST_SOURCES) {
+        const counts = zeroCounts();
+        add(counts, source.perSecond(state));
+        bySource[source.name] = scaleCounts(counts, databases);
+        add(perSecond, bySource[source.name]);
+    }
+    return {
+        perSecond,
+        bySource,
+        l0FilesPerSecond: state.f,
+        checkpointsPerSecond: state.checkpoints,
+        uploadsPerSecond: state.u,
+        compactedFilesPerSecond: { levels: [0, ...state.a.slice(1)], snapshot: state.a9 },
+        filesKept: { levels: state.kept, snapshot: state.keptSnapshot },
     };
 }
 
@@ -330,11 +505,53 @@ export function requestsPerMonth(
     return scaleCounts(requestRates(input).perSecond, monthSeconds);
 }
 
+/**
+ * Files a restore of the latest state reads (`replica.go` `CalcRestorePlan`: the latest
+ * snapshot, then the file of any level that reaches furthest, level by level), worst case (just
+ * before the clock-aligned ticks of every level and of the snapshot fall together) and on
+ * average over the snapshot cycle. The L0 files read are those uploaded since the last L1
+ * compaction. Each file is one GET, made one after the other (the LTX decoder opens its
+ * inputs in turn), so on a network each costs a round trip.
+ */
+export function restoreFiles(input: CostModelInput): { worst: number; mean: number } {
+    const s = modelState(input);
+    const I = s.timers.compactionIntervalsSeconds;
+    const S9 = input.snapshotIntervalSeconds;
+    let worst = 1;
+    let mean = 1;
+    const count = (files: number) => {
+        worst += files;
+        mean += files / 2;
+    };
+    count(Math.max(0, Math.ceil(S9 / I[I.length - 1]) - 1));
+    for (let k = 1; k < I.length; k++) count(Math.max(0, Math.ceil(I[k] / I[k - 1]) - 1));
+    // L0 files uploaded since the last L1 compaction: the syncs of one L1 interval, each
+    // shipping a sync interval of files (a sync interval longer than L1's still ships one).
+    const S = input.syncIntervalSeconds;
+    const tail = Math.ceil(I[0] / S - 1e-9) * S * s.f;
+    worst += tail;
+    mean += tail / 2;
+    return { worst, mean };
+}
+
 /** A Go duration as seconds; throws on anything else. */
 export function durationSeconds(text: string): number {
     const ns = parseGoDuration(text);
     if (ns === undefined) throw new Error(`not a Go duration: ${JSON.stringify(text)}`);
     return ns / SECOND_NS;
+}
+
+/** Litestream's timers as the rendered config sets them (defaults where it sets none). */
+export function timersFromTiming(timing: Timing): LitestreamTimerSeconds {
+    const t = timing.timers;
+    if (t === undefined) return { ...LITESTREAM_DEFAULT_TIMERS };
+    return {
+        ...LITESTREAM_DEFAULT_TIMERS,
+        monitorIntervalSeconds: durationSeconds(t.monitorInterval),
+        checkpointIntervalSeconds: durationSeconds(t.checkpointInterval),
+        compactionIntervalsSeconds: t.levels.map(durationSeconds),
+        l0RetentionCheckIntervalSeconds: durationSeconds(t.l0RetentionCheckInterval),
+    };
 }
 
 /** Model input from the component's timing (a preset or explicit intervals). */
@@ -343,13 +560,14 @@ export function costInputFromTiming(
     writes: WritePattern,
     options: Omit<
         CostModelInput,
-        "syncIntervalSeconds" | "snapshotIntervalSeconds" | "retentionSeconds" | "writes"
+        "syncIntervalSeconds" | "snapshotIntervalSeconds" | "retentionSeconds" | "writes" | "timers"
     > = {},
 ): CostModelInput {
     return {
         syncIntervalSeconds: durationSeconds(timing.syncInterval),
         snapshotIntervalSeconds: durationSeconds(timing.snapshotInterval),
         retentionSeconds: durationSeconds(timing.retention),
+        timers: timersFromTiming(timing),
         writes,
         ...options,
     };
@@ -366,6 +584,13 @@ export interface RunWindow {
     toSeconds: number;
     /** When the writes began (default: at the start); the database exists before the start. */
     writesFromSeconds?: number;
+    /** When the writes stopped (default: never); the app keeps the database open. */
+    writesUntilSeconds?: number;
+    /**
+     * When the database file was last written (its mtime, which Litestream's time-based
+     * checkpoint compares against); default: when the writes began.
+     */
+    databaseModifiedSeconds?: number;
 }
 
 /** What the schedule makes in a window, one database. */
@@ -377,94 +602,129 @@ export interface WindowEstimate {
     l0FilesUploaded: number;
 }
 
-/** How much later than its tick an upload's LastModified is: a tie-break, not a latency. */
+/** How much later than its tick an upload completes: a tie-break, not a latency. */
 const UPLOAD_SETTLES_SECONDS = 0.001;
+
+/**
+ * An object's LastModified as a listing reports it: whole seconds (S3's ListObjectsV2, and
+ * versitygw), so a file looks up to a second older than it is, and L0 retention, which
+ * compares it with now minus the retention, deletes it up to a second early.
+ */
+function lastModified(uploadedAt: number): number {
+    return Math.floor(uploadedAt + UPLOAD_SETTLES_SECONDS);
+}
 
 interface LtxFile {
     min: number;
     max: number;
     at: number;
+    /** Cut by a tick that also checkpointed (its sync ends later than a plain cut's). */
+    slow?: boolean;
 }
 
 /**
  * The requests of one database in a window of a run that started from an empty replica: the
  * same rules as `requestRates`, applied to the actual timer ticks of that window instead of
- * their averages (compaction and snapshot ticks are aligned to the clock, the sync ticker and
- * L0 retention count from the start). Used to put the model beside a measured window.
+ * their averages (compaction and snapshot ticks are aligned to the clock, the monitor ticker
+ * and L0 retention count from the start, the sync ticker from the first monitor tick, when the
+ * replica starts). Used to put the model beside a measured window.
  */
 export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEstimate {
+    const T = timersOf(input);
     const S = input.syncIntervalSeconds;
     const S9 = input.snapshotIntervalSeconds;
     const R = input.retentionSeconds;
     const retentionEnabled = input.retentionEnabled ?? true;
-    const tick = T.monitorIntervalSeconds;
-    const [I1, I2, I3] = T.compactionIntervalsSeconds;
+    const M = T.monitorIntervalSeconds;
+    const I = T.compactionIntervalsSeconds;
+    const n = I.length;
     const r = Math.max(0, input.writes.commitsPerSecond);
-    const writesFrom = run.writesFromSeconds ?? run.startSeconds;
+    const start = run.startSeconds;
+    const writesFrom = run.writesFromSeconds ?? start;
+    const writesUntil = run.writesUntilSeconds ?? Infinity;
     const end = run.toSeconds;
+    const readyAt = start + M;
 
-    const other = { l0: 0, l1: 0, l2: 0, l3: 0, snapshot: 0, ...input.otherKeys };
-    const otherAt = [other.l0, other.l1, other.l2, other.l3];
+    const otherAt = (level: number) => input.otherKeys?.[level] ?? 0;
     const counts = zeroCounts();
     let created = 0;
     let uploaded = 0;
+    const inWindow = (t: number) => t > run.fromSeconds && t <= run.toSeconds;
     const count = (t: number, what: Partial<RequestCounts>, times = 1) => {
-        if (t > run.fromSeconds && t <= run.toSeconds) add(counts, what, times);
+        if (inWindow(t)) add(counts, what, times);
     };
 
-    // Events: [time, order, kind]; order breaks ties (the WAL is cut before anything reads it).
-    type Kind = "db" | "startup" | "sync" | "l0retention" | "c1" | "c2" | "c3" | "snap";
-    const events: [number, number, Kind][] = [];
-    const push = (t: number, order: number, kind: Kind) => {
-        if (t <= end) events.push([t, order, kind]);
+    // Events: [time, order, kind, level]; order breaks ties (the WAL is cut before anything
+    // reads it; at a shared boundary the monitors race, and the higher levels were seen to
+    // finish first).
+    type Kind = "db" | "monitor" | "initialUpload" | "sync" | "l0retention";
+    const events: [number, number, Kind, number][] = [];
+    const push = (t: number, order: number, kind: Kind, level = 0) => {
+        if (t <= end) events.push([t, order, kind, level]);
     };
-    for (let t = run.startSeconds + tick; t <= end; t += tick) push(t, 0, "db");
-    // The compaction monitors start at once, find the database not ready (page size unknown
-    // until the first sync) and retry a second later, before the first upload.
-    push(run.startSeconds + tick, 1, "startup");
-    for (let t = run.startSeconds + S; t <= end; t += S) push(t, 2, "sync");
-    const check = T.l0RetentionCheckIntervalSeconds;
-    for (let t = run.startSeconds + check; t <= end; t += check) push(t, 3, "l0retention");
-    const aligned = (period: number, order: number, kind: Kind) => {
-        const first = (Math.floor((run.startSeconds + tick) / period) + 1) * period;
-        for (let t = first; t <= end; t += period) push(t, order, kind);
-    };
-    // At a shared boundary the monitors race; the higher levels were seen to finish first.
-    aligned(S9, 4, "snap");
-    aligned(I3, 5, "c3");
-    aligned(I2, 6, "c2");
-    aligned(I1, 7, "c1");
-    events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (let k = 1; start + k * M <= end; k++) push(start + k * M, 0, "db");
+    // Each compaction monitor (and the snapshot monitor) tries at once, retries a database
+    // that is not open yet every second for 30 s, then waits for its next clock-aligned tick.
+    const monitorOrder = (level: number) => (level === SNAPSHOT_LEVEL ? 1 : 2 + n - level);
+    for (const level of [SNAPSHOT_LEVEL, ...I.map((_, i) => i + 1)]) {
+        const period = level === SNAPSHOT_LEVEL ? S9 : I[level - 1];
+        const next = (t: number) => (Math.floor(t / period + 1e-9) + 1) * period;
+        let t = start;
+        let deadline: number | undefined;
+        while (t <= end) {
+            if (t >= readyAt) {
+                push(t, monitorOrder(level), "monitor", level);
+                deadline = undefined;
+                t = next(t);
+                continue;
+            }
+            // Not open yet: the snapshot monitor still enforces retention (it lists).
+            if (level === SNAPSHOT_LEVEL) push(t, monitorOrder(level), "monitor", -1);
+            // Retries drift a little later each time, so the one at the deadline times out.
+            if (deadline === undefined || t < deadline - 1e-9) {
+                deadline ??= t + DB_INIT_TIMEOUT_SECONDS;
+                t += 1;
+            } else {
+                deadline = undefined;
+                t = next(t);
+            }
+        }
+    }
+    // The replica starts inside the first monitor tick: it uploads what that tick cut (after
+    // any monitor that retried at the same moment), then syncs on its own ticker.
+    push(readyAt, 2 + n + 1, "initialUpload");
+    for (let k = 1; readyAt + k * S <= end; k++) push(readyAt + k * S, 2 + n + 2, "sync");
+    const C = T.l0RetentionCheckIntervalSeconds;
+    for (let k = 1; start + k * C <= end; k++) push(start + k * C, 2 + n + 3, "l0retention");
+    events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
 
     let txid = 0;
-    let pending: number[] = [];
-    const remote: LtxFile[][] = [[], [], [], []];
+    let pending: LtxFile[] = [];
+    const remote: LtxFile[][] = Array.from({ length: n + 1 }, () => []);
     const snapshots: LtxFile[] = [];
-    let waitingForChange = true; // the replica starts waiting for the first change
-    let frames = 0;
-    let lastCheckpoint = run.startSeconds;
+    const cached = new Set<number>([0]);
+    // The replica's loop: "A" waits for its ticker; "B" (nothing was new at the last tick)
+    // waits for the ticker or a change, whichever comes first.
+    let replica: "A" | "B" = "A";
+    let frames = OPEN_WAL_FRAMES;
+    let lastCheckpoint = run.databaseModifiedSeconds ?? writesFrom;
     let syncedSinceCheckpoint = false;
     let firstTick = true;
 
-    const commitsIn = (from: number, to: number) => {
-        if (r === 0 || to <= writesFrom) return 0;
-        const n = (t: number) => (t < writesFrom ? 0 : Math.floor((t - writesFrom) * r) + 1);
-        return n(to) - n(from);
-    };
-    const cut = (t: number) => {
+    const commitsUpTo = (t: number) =>
+        r === 0 || t < writesFrom ? 0 : Math.floor((Math.min(t, writesUntil) - writesFrom) * r) + 1;
+    const cut = (t: number, slow = false) => {
         txid++;
-        pending.push(txid);
-        if (t > run.fromSeconds && t <= run.toSeconds) created++;
+        pending.push({ min: txid, max: txid, at: t, slow });
+        if (inWindow(t)) created++;
     };
-    const upload = (t: number) => {
-        for (const id of pending) {
-            // An upload completes after the tick that started it: its LastModified is later
-            // than any other timer firing at that same instant.
-            remote[0].push({ min: id, max: id, at: t + UPLOAD_SETTLES_SECONDS });
+    const upload = (t: number, files = pending) => {
+        for (const file of files) {
+            remote[0].push({ min: file.min, max: file.max, at: lastModified(t) });
             count(t, { PutObject: 1 });
-            if (t > run.fromSeconds && t <= run.toSeconds) uploaded++;
+            if (inWindow(t)) uploaded++;
         }
-        pending = [];
+        pending = pending.filter((f) => !files.includes(f));
     };
     const newest = (files: LtxFile[]) => files[files.length - 1];
     const deleteFiles = (
@@ -476,7 +736,7 @@ export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEst
         const last = newest(files);
         const gone = files.filter((f) => drop(f) && !(keepLast && f === last));
         if (gone.length > 0 && retentionEnabled) {
-            count(t, { DeleteObjects: Math.ceil(gone.length / T.deleteBatchSize) });
+            count(t, { DeleteObjects: Math.ceil(gone.length / P.deleteBatchSize) });
             const set = new Set(gone);
             const left = files.filter((f) => !set.has(f));
             files.length = 0;
@@ -484,7 +744,7 @@ export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEst
         }
     };
     const l0Retention = (t: number) => {
-        count(t, { ListObjectsV2: listPages(remote[1].length + other.l1) });
+        count(t, { ListObjectsV2: listPages(remote[1].length + otherAt(1)) });
         if (remote[1].length === 0) return;
         const maxL1 = newest(remote[1]).max;
         const l0 = remote[0];
@@ -496,106 +756,121 @@ export function simulateWindow(input: CostModelInput, run: RunWindow): WindowEst
         // The newest file is kept when every file was old enough.
         if (firstRecent < 0 && gone.length > 0 && gone[gone.length - 1] === newest(l0)) gone.pop();
         if (gone.length > 0 && retentionEnabled) {
-            count(t, { DeleteObjects: Math.ceil(gone.length / T.deleteBatchSize) });
+            count(t, { DeleteObjects: Math.ceil(gone.length / P.deleteBatchSize) });
             const set = new Set(gone);
             remote[0] = l0.filter((f) => !set.has(f));
         }
     };
-    const compact = (t: number, level: 1 | 2 | 3) => {
+    // The first look at a level reads its newest file from the bucket; later ones are cached.
+    const lookUp = (t: number, level: number, files: LtxFile[]) => {
+        if (cached.has(level)) return;
+        count(t, { ListObjectsV2: listPages(files.length + otherAt(level)) });
+        cached.add(level);
+    };
+    const compact = (t: number, level: number) => {
         const dst = remote[level];
+        lookUp(t, level, dst);
+        if (level > 1) lookUp(t, level - 1, remote[level - 1]);
         const srcMax = level === 1 ? txid : (newest(remote[level - 1])?.max ?? 0);
         if (srcMax <= (newest(dst)?.min ?? 0)) return;
         const src = remote[level - 1];
-        count(t, { ListObjectsV2: listPages(src.length + otherAt[level - 1]) });
+        count(t, { ListObjectsV2: listPages(src.length + otherAt(level - 1)) });
         const seek = (newest(dst)?.max ?? 0) + 1;
         const inputs = src.filter((f) => f.min >= seek);
         if (inputs.length === 0) return;
         if (level > 1) count(t, { GetObject: inputs.length });
         count(t, { PutObject: 1 });
-        dst.push({ min: inputs[0].min, max: inputs[inputs.length - 1].max, at: t });
+        dst.push({ min: inputs[0].min, max: inputs[inputs.length - 1].max, at: lastModified(t) });
+        cached.add(level);
         if (level === 1) l0Retention(t);
     };
-    const snapshot = (t: number) => {
-        if (txid > (newest(snapshots)?.max ?? 0)) {
-            count(t, uploadRequests(input.snapshotBytes));
-            snapshots.push({ min: 1, max: txid, at: t });
-        }
-        count(t, { ListObjectsV2: listPages(snapshots.length + other.snapshot) });
+    const enforceSnapshotRetention = (t: number) => {
+        count(t, { ListObjectsV2: listPages(snapshots.length + otherAt(SNAPSHOT_LEVEL)) });
         const expired = snapshots.filter((s) => s.at < t - R);
         const newestExpired = expired.filter((s) => s !== newest(snapshots)).pop();
         deleteFiles(t, snapshots, (s) => s.at < t - R, true);
         const minTxid = newestExpired?.max ?? 0;
-        for (const level of [1, 2, 3]) {
-            count(t, { ListObjectsV2: listPages(remote[level].length + otherAt[level]) });
+        for (let level = 1; level <= n; level++) {
+            count(t, { ListObjectsV2: listPages(remote[level].length + otherAt(level)) });
             deleteFiles(t, remote[level], (f) => f.max < minTxid, true);
         }
     };
+    const snapshot = (t: number) => {
+        lookUp(t, SNAPSHOT_LEVEL, snapshots);
+        if (txid > (newest(snapshots)?.max ?? 0)) {
+            count(t, uploadRequests(input.snapshotBytes));
+            snapshots.push({ min: 1, max: txid, at: lastModified(t) });
+        }
+        enforceSnapshotRetention(t);
+    };
 
-    for (const [t, , kind] of events) {
+    for (const [t, , kind, level] of events) {
         switch (kind) {
             case "db": {
-                const commits = commitsIn(t - tick, t);
+                const commits = commitsUpTo(t) - commitsUpTo(t - M);
+                let changed = false;
                 if (firstTick || commits > 0) {
                     // The first tick cuts the whole database; later ticks the new WAL frames.
                     cut(t);
                     frames += commits * input.writes.walFramesPerCommit;
-                    if (!firstTick) syncedSinceCheckpoint = true;
+                    syncedSinceCheckpoint = true;
+                    changed = true;
                 }
                 const byFrames = frames >= T.minCheckpointPageN;
                 const byTime =
                     syncedSinceCheckpoint &&
                     t - lastCheckpoint > T.checkpointIntervalSeconds &&
                     frames > 1;
+                let slow = false;
                 if (byFrames || byTime) {
                     // The checkpoint writes `_litestream_seq` into the restarted WAL: one more file.
-                    cut(t);
+                    cut(t, true);
+                    slow = true;
                     frames = 1;
                     lastCheckpoint = t;
                     syncedSinceCheckpoint = false;
+                    for (const f of pending) if (f.at === t) f.slow = true;
                 }
-                // A replica waiting for a change uploads as soon as the tick's sync notifies it
-                // (on the first tick, after the startup monitors ran).
-                if (!firstTick && waitingForChange && pending.length > 0) {
+                // A replica waiting for a change is woken by the cut's notification, unless its
+                // ticker (a few ms after the monitor's) fires first: a tick that checkpointed
+                // ends later, and its files wait for the next sync.
+                if (!firstTick && replica === "B" && changed && !slow) {
                     upload(t);
-                    waitingForChange = false;
+                    replica = "A";
                 }
                 firstTick = false;
                 break;
             }
-            case "startup":
-                compact(t, 1);
-                compact(t, 2);
-                compact(t, 3);
-                snapshot(t);
-                if (waitingForChange && pending.length > 0) {
-                    upload(t);
-                    waitingForChange = false;
-                }
+            case "monitor":
+                if (level === -1) {
+                    for (let k = 0; k <= n; k++) count(t, { ListObjectsV2: 1 });
+                } else if (level === SNAPSHOT_LEVEL) snapshot(t);
+                else compact(t, level);
                 break;
-            case "sync":
-                // The replica waits for the ticker; with nothing new it then waits for a change
-                // (or the next tick, which syncs whatever is there).
-                if (waitingForChange || pending.length > 0) {
-                    upload(t);
-                    waitingForChange = false;
+            case "initialUpload":
+                // The replica's first sync reads its position from the bucket first.
+                count(t, { ListObjectsV2: listPages(remote[0].length + otherAt(0)) });
+                upload(t);
+                replica = "A";
+                break;
+            case "sync": {
+                // A tick that checkpointed at this instant is still running when the ticker
+                // fires (a few ms after the monitor's): with older files waiting, the replica
+                // ships those at once and this tick's wait for the next sync; with only this
+                // tick's files, it waits for their notification and ships them.
+                const ready = pending.filter((f) => !(f.slow && f.at === t));
+                if (replica === "A") {
+                    if (ready.length > 0) upload(t, ready);
+                    else if (pending.length > 0) upload(t);
+                    else replica = "B";
                 } else {
-                    waitingForChange = true;
+                    upload(t, ready);
+                    replica = "A";
                 }
                 break;
+            }
             case "l0retention":
                 l0Retention(t);
-                break;
-            case "c1":
-                compact(t, 1);
-                break;
-            case "c2":
-                compact(t, 2);
-                break;
-            case "c3":
-                compact(t, 3);
-                break;
-            case "snap":
-                snapshot(t);
                 break;
         }
     }

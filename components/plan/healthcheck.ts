@@ -24,6 +24,7 @@
  */
 import { DatabaseReplica } from "../litestream/databases";
 import { parseGoDuration, SECOND_NS } from "../litestream/duration";
+import { MAX_MONITOR_INTERVAL_SECONDS } from "../litestream/timing";
 import { CONFIG_PATH, CONTROL_SOCKET_PATH, HEALTHCHECK_SCRIPT_PATH } from "./paths";
 import { shellQuote } from "./shell";
 
@@ -140,14 +141,22 @@ export interface HealthcheckPlan {
     startPeriodSeconds: number;
 }
 
-/** Seconds before failed checks count against the sidecar (its first sync may be long). */
-const START_PERIOD_SECONDS = 300;
+/**
+ * How long the sidecar has for its first successful sync: five minutes for the sync itself,
+ * which uploads the whole database when the replica is behind (a large database replicated for
+ * the first time), plus the longest monitor interval the component sets. Litestream opens a
+ * database, and its replica records a first sync, only at the database's first monitor tick
+ * (db.go `monitor` -> `init` -> `Replica.Start`): one sync interval after the start, up to
+ * 4 min (../litestream/timing.ts).
+ */
+export const FIRST_SYNC_ALLOWANCE_SECONDS = 300 + MAX_MONITOR_INTERVAL_SECONDS;
 
 /**
- * The sidecar's health check: every 10 s, so a deploy that waits for it sees the first
- * successful sync within about 10 s of the start. No start interval: the Docker client library
- * refuses it below API 1.44 ("specify health-check start interval" requires API version 1.44),
- * so a host on Docker 20.10 to 24 (Debian 12's docker.io is 20.10) could not create it.
+ * The sidecar's health check: every 10 s, so a deploy that waits for it sees the first successful
+ * sync within about 10 s of it; failures count only after {@link FIRST_SYNC_ALLOWANCE_SECONDS}.
+ * No `startInterval`: the Docker client library refuses it below API 1.44 ("specify
+ * health-check start interval" requires API version 1.44), so a host on Docker 20.10 to 24
+ * (Debian 12's docker.io is 20.10) could not create the container.
  */
 export function sidecarHealthcheck(databaseCount: number): HealthcheckPlan {
     return {
@@ -155,13 +164,12 @@ export function sidecarHealthcheck(databaseCount: number): HealthcheckPlan {
         intervalSeconds: 10,
         timeoutSeconds: SOCKET_TIMEOUT_SECONDS + LIST_TIMEOUT_SECONDS * databaseCount + 5,
         retries: 3,
-        startPeriodSeconds: START_PERIOD_SECONDS,
+        startPeriodSeconds: FIRST_SYNC_ALLOWANCE_SECONDS,
     };
 }
 
 /**
- * How long `pulumi up` waits for the sidecar to turn healthy. Its first sync uploads the whole
- * database when the replica is behind (a large database replicated for the first time), so
- * this is generous; a restored database is in sync already and turns healthy at once.
+ * How long `pulumi up` waits for the sidecar to turn healthy: the first-sync allowance. A
+ * restored database is in sync already and turns healthy at its first monitor tick.
  */
-export const SIDECAR_WAIT_TIMEOUT_SECONDS = 300;
+export const SIDECAR_WAIT_TIMEOUT_SECONDS = FIRST_SYNC_ALLOWANCE_SECONDS;

@@ -79,9 +79,14 @@ describe("LitestreamBackup", () => {
             // The sidecar's health check reads each database's last sync from this socket.
             socket: { enabled: true, path: "/var/run/litestream.sock" },
             snapshot: { interval: "24h", retention: "168h" },
+            // Litestream's timers, set for the preset (litestream/timing.ts).
+            levels: [{ interval: "1h" }],
+            "l0-retention-check-interval": "24h",
             dbs: [
                 {
                     path: "/app/data/meds.db",
+                    "monitor-interval": "4m",
+                    "checkpoint-interval": "1h2m",
                     replica: {
                         type: "s3",
                         bucket: "meds-backups",

@@ -244,7 +244,7 @@ describe("renderCompose", () => {
             interval: "10s",
             timeout: `${sidecar.healthcheck?.timeoutSeconds}s`,
             retries: 3,
-            start_period: "300s",
+            start_period: "540s",
         });
         expect(compose.services.litestream.stop_grace_period).toBe("40s");
         expect(compose.services.litestream.user).toBe("0:0");

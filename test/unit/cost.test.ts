@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
     costInputFromTiming,
     CostModelInput,
+    LITESTREAM_DEFAULT_TIMERS,
     keptHistorySeconds,
     l0FileRate,
     listPages,
@@ -15,12 +16,15 @@ import {
     requestRates,
     requestsPerMonth,
     RequestCounts,
+    restoreFiles,
     S3_OPERATIONS,
     simulateWindow,
+    timersFromTiming,
+    totalRequests,
     uploadRequests,
     zeroCounts,
 } from "../../components/litestream/cost";
-import { PRESETS } from "../../components/litestream/timing";
+import { PRESETS, resolveTiming } from "../../components/litestream/timing";
 import { ReplicationPreset } from "../../components/args";
 
 const HOUR = 3600;
@@ -178,15 +182,15 @@ describe("cost model: steady-state requests", () => {
         const critical = costInputFromTiming(PRESETS[ReplicationPreset.Critical], BUSY);
         const rates = requestRates(critical);
         // 729 h of L1 files, two a minute: 87,480 keys, 88 pages a listing.
-        expect(rates.filesKept.l1).toBeCloseTo(87_480, 6);
+        expect(rates.filesKept.levels[1]).toBeCloseTo(87_480, 6);
         const young = requestRates({ ...critical, replicaAgeSeconds: HOUR });
-        expect(young.filesKept.l1).toBeCloseTo(120, 6);
+        expect(young.filesKept.levels[1]).toBeCloseTo(120, 6);
         expect(rates.perSecond.ListObjectsV2).toBeGreaterThan(30 * young.perSecond.ListObjectsV2);
         // Keys that are not Litestream's count as well.
         const filler = requestRates({
             ...critical,
             replicaAgeSeconds: HOUR,
-            otherKeys: { l1: 2500 },
+            otherKeys: { 1: 2500 },
         });
         // 360 L0 retention runs, 12 L2 ticks and 1/6 snapshot tick an hour list L1: 3 pages now.
         expect((filler.perSecond.ListObjectsV2 - young.perSecond.ListObjectsV2) * HOUR).toBeCloseTo(
@@ -277,32 +281,298 @@ describe("cost model: a window of a run", () => {
         expect(estimate.requests).toEqual({ ...zeroCounts(), ListObjectsV2: 10 });
     });
 
-    it("agrees with the steady-state rates over a long window", () => {
-        const input: CostModelInput = {
-            syncIntervalSeconds: 10,
-            snapshotIntervalSeconds: HOUR,
-            retentionSeconds: 2 * HOUR,
-            writes: { commitsPerSecond: 50, walFramesPerCommit: 1.12 },
-        };
-        // The steady-state rates average over where the start falls between the clock-aligned
-        // 30 s ticks (the sync and retention tickers count from the start); so does this, over
-        // twelve starts spread across 30 s.
-        const total = zeroCounts();
-        for (let k = 0; k < 12; k++) {
-            const start = HOUR_MARK + 0.25 + 2.5 * k;
-            const window = simulateWindow(input, {
-                startSeconds: start,
-                fromSeconds: start + 4 * HOUR,
-                toSeconds: start + 10 * HOUR,
-            }).requests;
-            for (const op of S3_OPERATIONS) total[op] += window[op] / 12;
+    it.each([
+        ["Litestream's defaults", 10, true],
+        ["active", 10, false],
+        ["critical", 1, false],
+        ["personal", HOUR, false],
+    ] as const)(
+        "agrees with the steady-state rates over a long window: %s",
+        (preset, sync, defaults) => {
+            const timing = resolveTiming({
+                preset: defaults ? undefined : (preset as ReplicationPreset),
+                litestreamDefaults: defaults,
+            });
+            for (const writes of [
+                { commitsPerSecond: 50, walFramesPerCommit: 1.12 },
+                { commitsPerSecond: 1, walFramesPerCommit: 1 + 2 / 18 },
+            ]) {
+                const input: CostModelInput = {
+                    syncIntervalSeconds: sync,
+                    snapshotIntervalSeconds: HOUR,
+                    retentionSeconds: 2 * HOUR,
+                    timers: timersFromTiming(timing),
+                    writes,
+                };
+                // The steady-state rates average over where the start falls between the
+                // clock-aligned L1 ticks (the monitor, sync and retention tickers count from the
+                // start); so does this, over twelve starts spread across one L1 interval.
+                const I1 = input.timers!.compactionIntervalsSeconds![0];
+                const total = zeroCounts();
+                for (let k = 0; k < 12; k++) {
+                    const start = HOUR_MARK + 0.25 + (I1 / 12) * k;
+                    const window = simulateWindow(input, {
+                        startSeconds: start,
+                        fromSeconds: start + 4 * HOUR,
+                        toSeconds: start + 10 * HOUR,
+                    }).requests;
+                    for (const op of S3_OPERATIONS) total[op] += window[op] / 12;
+                }
+                const steady = requestRates(input).perSecond;
+                for (const op of [
+                    "PutObject",
+                    "GetObject",
+                    "ListObjectsV2",
+                    "DeleteObjects",
+                ] as const) {
+                    if (steady[op] === 0) {
+                        expect(total[op], op).toBe(0);
+                        continue;
+                    }
+                    const ratio = total[op] / (steady[op] * 6 * HOUR);
+                    expect(ratio, op).toBeGreaterThan(0.97);
+                    expect(ratio, op).toBeLessThan(1.03);
+                }
+            }
+        },
+    );
+
+    it("syncs just after each monitor tick: the active preset, by hand", () => {
+        // One commit a second from the start; ticks every 10 s, the replica's ticker from the
+        // first tick, so each cut is uploaded at once. In the window (100, 160]: cuts at
+        // 110..160, and the checkpoint at 140 (70 s after the one at 70; 1m5s is the limit).
+        const estimate = simulateWindow(presetInput(ReplicationPreset.Active), {
+            startSeconds: HOUR_MARK + 0.5,
+            fromSeconds: HOUR_MARK + 100.5,
+            toSeconds: HOUR_MARK + 160.5,
+        });
+        expect(estimate.l0FilesCreated).toBe(7);
+        expect(estimate.l0FilesUploaded).toBe(7);
+        expect(estimate.requests).toEqual({ ...zeroCounts(), PutObject: 7 });
+    });
+
+    it("uploads a checkpoint of an idle replica at the next sync, not at once", () => {
+        // Writes stop at 100 s; the checkpoint comes at 140 s (70 s after the last), while the
+        // replica waits for a change or its ticker, and the ticker wins: uploaded at 150 s.
+        const input = presetInput(ReplicationPreset.Active);
+        const run = (from: number, to: number) =>
+            simulateWindow(input, {
+                startSeconds: HOUR_MARK + 0.5,
+                writesUntilSeconds: HOUR_MARK + 100.5,
+                fromSeconds: HOUR_MARK + from,
+                toSeconds: HOUR_MARK + to,
+            });
+        expect(run(130.5, 140.5)).toMatchObject({ l0FilesCreated: 1, l0FilesUploaded: 0 });
+        expect(run(140.5, 150.5)).toMatchObject({ l0FilesCreated: 0, l0FilesUploaded: 1 });
+    });
+
+    it("leaves a checkpointing tick's files to the next sync when older files wait", () => {
+        // personal: ticks every 4 min from the start, a checkpoint every 4th (1,000 frames),
+        // the hourly sync with the 16th tick. The sync finds the files of ticks 2 to 15 (and
+        // 3 checkpoints) waiting and ships them at once; the 16th tick, still checkpointing,
+        // waits for the next hour.
+        const start = HOUR_MARK + 0.5;
+        const estimate = simulateWindow(presetInput(ReplicationPreset.Personal), {
+            startSeconds: start,
+            fromSeconds: start + 3800.5,
+            toSeconds: start + 3850.5,
+        });
+        expect(estimate.l0FilesCreated).toBe(2);
+        expect(estimate.l0FilesUploaded).toBe(14 + 3);
+    });
+
+    it("dates an upload to the whole second, as listings do", () => {
+        // Litestream's defaults on active, started 0.223 s before a 30 s boundary: uploads
+        // every 10 s at 1 + 10 k s (0.777 s past a whole second), L1 compactions at the
+        // boundaries (0.223 s after the start, then every 30 s), the L0 retention timer every
+        // 15 s from the start. Listed in whole seconds, each burst turns 5 min old on a
+        // boundary, so the compaction there deletes it too: three runs in 30 s that delete,
+        // against two with exact times.
+        const input = presetInput(ReplicationPreset.Active, ONE_A_SECOND, true);
+        input.syncIntervalSeconds = 10;
+        const start = HOUR_MARK - 0.223;
+        const estimate = simulateWindow(input, {
+            startSeconds: start,
+            fromSeconds: start + 600.5,
+            toSeconds: start + 1200.5,
+        });
+        expect(estimate.requests.DeleteObjects).toBe(60);
+    });
+
+    it("opens a database at its first monitor tick, and compacts on the clock after that", () => {
+        // personal, started 10 min before the hour: the first tick (4 min) cuts the database
+        // and the replica uploads it, after listing L0 for its position; the second (8 min)
+        // cuts the next 4 min, which wait for the hourly sync. The compaction monitors gave up
+        // retrying after 30 s (the snapshot monitor listed L9 and L1 at each try), so nothing
+        // compacts before the hour: then L1 reads its newest file from the bucket (LIST L1),
+        // lists L0, compacts (PUT), and L0 retention lists L1 and L0 (the one file left is
+        // the newest, which it keeps).
+        const start = HOUR_MARK - 600 + 0.5;
+        const estimate = simulateWindow(presetInput(ReplicationPreset.Personal), {
+            startSeconds: start,
+            fromSeconds: start,
+            toSeconds: HOUR_MARK + 1,
+        });
+        expect(estimate.l0FilesCreated).toBe(2);
+        expect(estimate.l0FilesUploaded).toBe(1);
+        expect(estimate.requests).toEqual({
+            ...zeroCounts(),
+            PutObject: 1 + 1,
+            ListObjectsV2: 1 + 30 * 2 + 1 + 1 + 2,
+        });
+    });
+
+    it("lists every level at every tick once a database is idle with several TXIDs a file", () => {
+        // A database last written a day before Litestream starts: the first tick cuts it and
+        // checkpoints at once (two files), and nothing is written after. critical: once L1 and
+        // L2 compacted them (at 150 s and at the hour), each 150 s tick lists L0 and each
+        // hourly tick lists L1, for good.
+        const input = presetInput(ReplicationPreset.Critical, {
+            commitsPerSecond: 0,
+            walFramesPerCommit: 1,
+        });
+        const start = HOUR_MARK + 0.5;
+        const estimate = simulateWindow(input, {
+            startSeconds: start,
+            databaseModifiedSeconds: start - 86_400,
+            fromSeconds: HOUR_MARK + HOUR + 1800,
+            toSeconds: HOUR_MARK + HOUR + 1800 + 2 * HOUR,
+        });
+        expect(estimate.l0FilesCreated).toBe(0);
+        expect(estimate.requests).toEqual({ ...zeroCounts(), ListObjectsV2: 48 + 2 });
+        const steady = requestRates({ ...input, idleAfterWrites: true }).perSecond;
+        // The steady state adds the 6-hourly L0 retention and snapshot ticks.
+        expect(steady.ListObjectsV2 * 2 * HOUR).toBeCloseTo(48 + 2 + (2 + 3) / 3, 9);
+    });
+});
+
+/** The bench writer's pattern at the targets' rate: one small row a second. */
+const ONE_A_SECOND = { commitsPerSecond: 1, walFramesPerCommit: 1 + 2 / 18 };
+
+function presetInput(preset: ReplicationPreset, writes = ONE_A_SECOND, defaults = false) {
+    return costInputFromTiming(resolveTiming({ preset, litestreamDefaults: defaults }), writes);
+}
+
+describe("cost model: the component's timers", () => {
+    it("reads the timers the config sets, and Litestream's defaults where it sets none", () => {
+        expect(timersFromTiming(resolveTiming({ preset: ReplicationPreset.Critical }))).toEqual({
+            ...LITESTREAM_DEFAULT_TIMERS,
+            monitorIntervalSeconds: 1,
+            checkpointIntervalSeconds: 60.5,
+            compactionIntervalsSeconds: [150, 3600],
+            l0RetentionCheckIntervalSeconds: 6 * HOUR,
+        });
+        expect(timersFromTiming(resolveTiming({ litestreamDefaults: true }))).toEqual(
+            LITESTREAM_DEFAULT_TIMERS,
+        );
+        expect(presetInput(ReplicationPreset.Personal).timers?.monitorIntervalSeconds).toBe(240);
+    });
+
+    it("cuts one L0 file a monitor tick, and checkpoints on the tick after the interval", () => {
+        // active: a tick every 10 s, a checkpoint at the 7th (70 s > 65 s).
+        const active = timersFromTiming(resolveTiming({ preset: ReplicationPreset.Active }));
+        expect(l0FileRate(ONE_A_SECOND, active)).toEqual({
+            changeTicksPerSecond: 0.1,
+            checkpointsPerSecond: 1 / 70,
+        });
+        // personal: a tick every 4 min holds 267 frames; the 4th reaches 1,000 first.
+        const personal = timersFromTiming(resolveTiming({ preset: ReplicationPreset.Personal }));
+        expect(l0FileRate(ONE_A_SECOND, personal)).toEqual({
+            changeTicksPerSecond: 1 / 240,
+            checkpointsPerSecond: 1 / 960,
+        });
+        // A commit an hour on personal: each on a tick of its own, and a checkpoint at the
+        // first tick more than 1h2m after the last one (16 ticks, 64 min).
+        expect(l0FileRate({ commitsPerSecond: 1 / HOUR, walFramesPerCommit: 1 }, personal)).toEqual(
+            { changeTicksPerSecond: 1 / HOUR, checkpointsPerSecond: 1 / 3840 },
+        );
+    });
+
+    it("counts the active preset written once a second, by hand", () => {
+        // An hour: 360 ticks and 3600/70 checkpoints (L0); 12 L1 compactions (5 min), each
+        // listing L0 (about 51 files, one page) and followed by L0 retention, as is the hourly
+        // timer: 13 runs listing L1 (882 files over 73.5 h: one page) and L0; the snapshot tick
+        // lists L9 and L1. Deletes: L0 retention finds files at 11 of the 12 L1 runs plus
+        // twice 1 - 1/60 at the two runs around the timer's; the snapshot tick deletes one
+        // snapshot and one batch of L1.
+        expectCounts(perHour(presetInput(ReplicationPreset.Active)), {
+            PutObject: 360 + 3600 / 70 + 12 + 1,
+            ListObjectsV2: 12 + 13 * 2 + 2,
+            DeleteObjects: 11 + 2 * (1 - 1 / 60) + 2,
+        });
+    });
+
+    it("keeps an idle database under 20,000 requests a month on every preset", () => {
+        const idle = { commitsPerSecond: 0, walFramesPerCommit: 1 };
+        const month = (preset: ReplicationPreset, idleAfterWrites: boolean) =>
+            totalRequests(
+                requestsPerMonth(
+                    costInputFromTiming(resolveTiming({ preset }), idle, { idleAfterWrites }),
+                ),
+            );
+        // Worst case: every compaction tick lists the level below. critical: 24 L1 ticks and
+        // one L2 tick an hour, L0 retention every 6 h (L1, L0), snapshot ticks every 6 h (L9,
+        // L1, L2).
+        expect(month(ReplicationPreset.Critical, true)).toBeCloseTo(
+            720 * (24 + 1 + (2 + 3) / 6),
+            6,
+        );
+        for (const preset of Object.values(ReplicationPreset)) {
+            expect(month(preset, true)).toBeLessThanOrEqual(20_000);
+            expect(month(preset, false)).toBeLessThan(month(preset, true));
         }
-        const steady = requestRates(input).perSecond;
-        for (const op of ["PutObject", "GetObject", "ListObjectsV2", "DeleteObjects"] as const) {
-            const ratio = total[op] / (steady[op] * 6 * HOUR);
-            expect(ratio, op).toBeGreaterThan(0.97);
-            expect(ratio, op).toBeLessThan(1.03);
+        // Litestream's defaults: L0 retention every 15 s alone lists 345,600 times; the hourly
+        // snapshot tick lists L9 and three levels.
+        expect(
+            totalRequests(
+                requestsPerMonth(
+                    costInputFromTiming(resolveTiming({ litestreamDefaults: true }), idle),
+                ),
+            ),
+        ).toBeCloseTo(345_600 + 4 * 720, 6);
+    });
+
+    it("splits the rates by source, and they add up", () => {
+        const rates = requestRates(presetInput(ReplicationPreset.Critical));
+        const sum = zeroCounts();
+        for (const counts of Object.values(rates.bySource)) {
+            for (const op of S3_OPERATIONS) sum[op] += counts[op];
         }
+        for (const op of S3_OPERATIONS) expect(sum[op]).toBeCloseTo(rates.perSecond[op], 12);
+        expect(Object.keys(rates.bySource)).toEqual([
+            "l0Uploads",
+            "compaction",
+            "l0Retention",
+            "snapshots",
+        ]);
+        expect(rates.bySource.l0Uploads.PutObject).toBeCloseTo(1 + 1 / 61, 12);
+        // 729 h of L1 files, one every 150 s: 17,496 keys, 18 pages a listing.
+        expect(rates.filesKept.levels[1]).toBeCloseTo(17_496, 6);
+    });
+
+    it("counts the files a restore reads after the snapshot", () => {
+        // critical: 5 hourly L2 files, 23 L1 files of 150 s, then 150 s of L0 files (one a
+        // second, one a checkpoint).
+        const critical = restoreFiles(presetInput(ReplicationPreset.Critical));
+        expect(critical.worst).toBeCloseTo(1 + 5 + 23 + 150 * (1 + 1 / 61), 9);
+        // Litestream's defaults: 5 L3, 11 L2, 9 L1, 30 s of L0.
+        const defaults = restoreFiles(presetInput(ReplicationPreset.Critical, ONE_A_SECOND, true));
+        expect(defaults.worst).toBeCloseTo(1 + 5 + 11 + 9 + 30 * (1 + 1 / 61), 9);
+        // active: 11 L1 files of 5 min, 30 L0 files of 10 s and their checkpoints.
+        expect(restoreFiles(presetInput(ReplicationPreset.Active)).worst).toBeCloseTo(
+            1 + 11 + 300 * (0.1 + 1 / 70),
+            9,
+        );
+        // With a sync interval longer than L1's, one sync's files (Litestream's defaults on
+        // personal: an hour of one-second files).
+        expect(
+            restoreFiles(presetInput(ReplicationPreset.Personal, ONE_A_SECOND, true)).worst,
+        ).toBeCloseTo(1 + 23 + 11 + 9 + 3600 * (1 + 1 / 61), 9);
+        // personal: 23 hourly L1 files, one hourly burst of L0 files.
+        expect(restoreFiles(presetInput(ReplicationPreset.Personal)).worst).toBeCloseTo(
+            1 + 23 + 3600 * (1 / 240 + 1 / 960),
+            9,
+        );
     });
 });
 

@@ -9,15 +9,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+    FIRST_SYNC_ALLOWANCE_SECONDS,
     healthcheckDatabases,
     maxSyncAgeSeconds,
     renderHealthcheckScript,
+    SIDECAR_WAIT_TIMEOUT_SECONDS,
     sidecarHealthcheck,
 } from "../../components/plan/healthcheck";
 import { shellQuote } from "../../components/plan/shell";
 import { dockerHealthcheck } from "../../components/docker/deployment";
+import { durationSeconds } from "../../components/litestream/cost";
 import { resolveDatabases } from "../../components/litestream/databases";
-import { resolveTiming } from "../../components/litestream/timing";
+import { MAX_MONITOR_INTERVAL_SECONDS, resolveTiming } from "../../components/litestream/timing";
 import { ReplicationPreset } from "../../components/args";
 
 describe("thresholds", () => {
@@ -55,7 +58,7 @@ describe("thresholds", () => {
             intervalSeconds: 10,
             timeoutSeconds: 20,
             retries: 3,
-            startPeriodSeconds: 300,
+            startPeriodSeconds: 540,
         });
         expect(sidecarHealthcheck(3).timeoutSeconds).toBe(40);
     });
@@ -66,8 +69,23 @@ describe("thresholds", () => {
             interval: "10s",
             timeout: "20s",
             retries: 3,
-            startPeriod: "5m0s",
+            startPeriod: "9m0s",
         });
+    });
+
+    it("waits for the first sync one monitor tick longer than for the sync itself", () => {
+        // Litestream opens a database, and records a first sync, at its first monitor tick:
+        // up to 4 min after the start (personal preset), then five minutes for the upload.
+        const longest = Math.max(
+            ...Object.values(ReplicationPreset).map((preset) =>
+                durationSeconds(resolveTiming({ preset }).timers!.monitorInterval),
+            ),
+        );
+        expect(longest).toBe(MAX_MONITOR_INTERVAL_SECONDS);
+        expect(FIRST_SYNC_ALLOWANCE_SECONDS).toBe(300 + MAX_MONITOR_INTERVAL_SECONDS);
+        expect(SIDECAR_WAIT_TIMEOUT_SECONDS).toBe(540);
+        expect(sidecarHealthcheck(1).startPeriodSeconds).toBe(540);
+        expect(dockerHealthcheck(sidecarHealthcheck(1)).startPeriod).toBe("9m0s");
     });
 });
 

@@ -305,7 +305,7 @@ describe("createDeployment", () => {
             retries: 3,
         });
         expect(inputs.wait).toBe(true);
-        expect(inputs.waitTimeout).toBe(300);
+        expect(inputs.waitTimeout).toBe(540);
         const uploads = inputs.uploads as { file: string; content: string }[];
         const script = uploads.find((u) => u.file === "/etc/litestream-healthcheck.sh")?.content;
         // The active preset syncs every 10s: a last sync older than 80s is unhealthy.

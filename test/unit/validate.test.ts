@@ -517,6 +517,22 @@ const BAD: [string, Mutation, string, string][] = [
         "`replication.retention` (`12h`) is shorter than `replication.snapshotInterval` (`24h` from preset `personal`): keep backups for at least one snapshot interval, or no snapshot would be restorable.",
     ],
     [
+        "litestreamDefaults as a string",
+        (a) => (a.replication = { litestreamDefaults: "yes" as unknown as boolean }),
+        "replication.litestreamDefaults",
+        "`replication.litestreamDefaults` is `yes`: use `true` (Litestream's own timer defaults) or `false` (the component's settings).",
+    ],
+    [
+        "litestreamDefaults as a number, with a preset",
+        (a) =>
+            (a.replication = {
+                preset: ReplicationPreset.Personal,
+                litestreamDefaults: 1 as unknown as boolean,
+            }),
+        "replication.litestreamDefaults",
+        "`replication.litestreamDefaults` is `1`: use `true` (Litestream's own timer defaults) or `false` (the component's settings).",
+    ],
+    [
         "autoRestore as a string",
         (a) => (a.autoRestore = "yes" as unknown as boolean),
         "autoRestore",
@@ -640,6 +656,14 @@ describe("validateArgs", () => {
         ],
         ["each preset", (a) => (a.replication = { preset: ReplicationPreset.Critical })],
         [
+            "Litestream's own timer defaults",
+            (a) => (a.replication = { preset: ReplicationPreset.Active, litestreamDefaults: true }),
+        ],
+        [
+            "the component's timers, said out loud",
+            (a) => (a.replication = { litestreamDefaults: false }),
+        ],
+        [
             "r2 with every field",
             (a) =>
                 (a.storage = {
@@ -732,10 +756,14 @@ describe("validateArgs", () => {
     it("reports every broken rule at once", () => {
         const args = base();
         args.app.dataDir = "data";
-        args.replication = { syncInterval: "1d" };
+        args.replication = {
+            syncInterval: "1d",
+            litestreamDefaults: "no" as unknown as boolean,
+        };
         expect(validateArgs("meds", args).map((i) => i.propertyPath)).toEqual([
             "app.dataDir",
             "replication.syncInterval",
+            "replication.litestreamDefaults",
         ]);
     });
 
