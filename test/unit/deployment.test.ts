@@ -144,6 +144,8 @@ function build(name: string, options: BuildOptions = {}): Built {
         config: rendered,
         target,
         dockerHost: host.createDockerHost(name, options.docker, parent),
+        secrets: {},
+        runId: "2026-01-01T00:00:00.000Z",
         parent,
     };
     return { ctx, dep: deployment.createDeployment(ctx), parent, children, ready };
@@ -216,11 +218,20 @@ describe("createDeployment", () => {
         const volume = registered("meds-data");
         expect(volume.type).toBe("docker:index/volume:Volume");
         expect(volume.inputs.name).toBe("meds-data");
-        for (const name of ["meds-app", "meds-litestream", "meds-restore-0", "meds-restore-1"]) {
+        for (const name of ["meds-app", "meds-restore-0", "meds-restore-1"]) {
             expect(registered(name).inputs.volumes, name).toEqual([
                 { volumeName: "meds-data", containerPath: "/app/data" },
             ]);
         }
+        // The sidecar also mounts the control volume, where its socket is.
+        expect(registered("meds-litestream").inputs.volumes).toEqual([
+            { volumeName: "meds-data", containerPath: "/app/data" },
+            { volumeName: "meds-control", containerPath: "/var/run/litestream" },
+        ]);
+        expect(registered("meds-control").inputs.labels).toContainEqual({
+            label: "litestream-backup.role",
+            value: "control",
+        });
     });
 
     it("creates the app only after the restore gate and the sidecar (resource options)", () => {
@@ -371,6 +382,7 @@ describe("createDeployment", () => {
         const dockerChildren = built.children.filter((c) => c.type.startsWith("docker:"));
         expect(dockerChildren.map((c) => c.name).sort()).toEqual([
             "meds-app",
+            "meds-control",
             "meds-data",
             "meds-litestream",
             "meds-network",
