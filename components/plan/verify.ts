@@ -104,7 +104,7 @@ set -u
 CONFIG=${shellQuote(CONFIG_PATH)}
 SOCKET=${shellQuote(CONTROL_SOCKET_PATH)}
 HELPER=${shellQuote(VERIFY_HELPER_PATH)}
-STATE=\${VERIFY_STATE_DIR:-${shellQuote(VERIFY_STATE_DIR)}}
+STATE=${shellQuote(VERIFY_STATE_DIR)}
 SCRATCH=$STATE/scratch
 INTERVAL=${input.intervalSeconds}
 POLL=${input.pollSeconds}
