@@ -180,8 +180,18 @@ drill_db() {
     done
     t0=$(now)
     if [ -z "$reason" ]; then
-        plan=$(timeout "$LIST_TIMEOUT" litestream restore -config "$CONFIG" -dry-run -json "$db" 2>&1)
-        code=$?
+        # A database the app has just created has no backup until the sidecar's first upload:
+        # looked for again until the bound has passed.
+        while :; do
+            plan=$(timeout "$LIST_TIMEOUT" litestream restore -config "$CONFIG" -dry-run -json "$db" 2>&1)
+            code=$?
+            if [ "$code" -eq 0 ] || [ "$code" -eq 124 ] || [ "$p0" = 0 ]; then break; fi
+            case $plan in
+            *"no matching backup files available"*) [ $(($(now) - t0)) -ge "$bound" ] && break ;;
+            *) break ;;
+            esac
+            sleep "$POLL"
+        done
         if [ "$code" -eq 124 ]; then
             reason="the bucket did not answer within \${LIST_TIMEOUT}s (endpoint, network or DNS)"
         elif [ "$code" -ne 0 ]; then
@@ -190,7 +200,7 @@ drill_db() {
                 if [ "$p0" = 0 ]; then
                     result=skipped reason="no database and no replica yet"
                 else
-                    reason="the bucket holds no backup of $db, but the sidecar is at TXID $p0"
+                    reason="the bucket has held no backup of $db for at least \${bound}s, but the sidecar is at TXID $p0"
                 fi
                 ;;
             *) reason="its replica cannot be listed: $(last_line "$plan")" ;;

@@ -391,7 +391,7 @@ describe("restore drills through the real pulumi up", () => {
         await expectCaught(
             "objects deleted",
             since,
-            /holds no backup|cannot be listed|restore of TXID .* failed/,
+            /has held no backup|cannot be listed|restore of TXID .* failed/,
         );
         await putObjects(saved);
         await expectRecovered();

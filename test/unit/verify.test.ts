@@ -237,7 +237,15 @@ case "$1" in
 list) printf '%s' "$FAKE_LIST"; exit "\${FAKE_LIST_RC:-0}" ;;
 ltx) printf '%s' "$FAKE_LTX"; exit 0 ;;
 restore)
-    for a in "$@"; do [ "$a" = -dry-run ] && { printf '%s\\n' "$FAKE_PLAN"; exit "\${FAKE_PLAN_RC:-0}"; }; done
+    for a in "$@"; do
+        [ "$a" = -dry-run ] || continue
+        # The first $FAKE_PLAN_MISSING answers: no backup yet.
+        n=$(cat "$FAKE_COUNTER" 2>/dev/null || echo 0)
+        echo $((n + 1)) > "$FAKE_COUNTER"
+        if [ "$n" -lt "\${FAKE_PLAN_MISSING:-0}" ]; then echo "Error: no matching backup files available"; exit 1; fi
+        printf '%s\\n' "$FAKE_PLAN"
+        exit "\${FAKE_PLAN_RC:-0}"
+    done
     out=
     while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
     if [ -n "\${FAKE_RESTORE_ERROR:-}" ]; then echo "$FAKE_RESTORE_ERROR"; exit 1; fi
@@ -347,6 +355,7 @@ async function sh(
             env: {
                 PATH: `${bin}:${process.env.PATH}`,
                 FAKE_RESTORED: join(dir, "restored.log"),
+                FAKE_COUNTER: join(dir, `counter-${++counter}`),
                 ...env,
             },
             encoding: "utf8",
@@ -358,6 +367,8 @@ async function sh(
         return { code: err.code, output: err.stdout };
     }
 }
+
+let counter = 0;
 
 const healthy = (seconds = 2) => `${DB} [replicating] (last sync: ${ago(seconds)})\n`;
 
@@ -434,7 +445,7 @@ describe("a drill (sh, stand-in litestream, the real Perl helper)", () => {
         });
         expect(r.code).toBe(1);
         expect(r.output).toContain(
-            `${DB}: FAILED: the bucket holds no backup of ${DB}, but the sidecar is at TXID 42`,
+            `${DB}: FAILED: the bucket has held no backup of ${DB} for at least 3s, but the sidecar is at TXID 42`,
         );
         const status = await sh("status", {});
         expect(status.code).toBe(1);
@@ -442,6 +453,17 @@ describe("a drill (sh, stand-in litestream, the real Perl helper)", () => {
         expect(readFileSync(join(state, "metrics"), "utf8")).toContain(
             `litestream_backup_verify_last_result{database="${DB}"} 0\n`,
         );
+    });
+
+    it("waits for the first upload of a database the app has just created", async () => {
+        txid = 1;
+        const r = await sh("once", {
+            FAKE_LIST: healthy(),
+            FAKE_PLAN: planJson("0000000000000001", [4096]),
+            FAKE_PLAN_MISSING: "1",
+        });
+        expect(r.code, r.output).toBe(0);
+        expect(r.output).toContain("restored TXID 0000000000000001");
     });
 
     it("fails with Litestream's reason when the restore fails, and leaves no scratch file", async () => {
