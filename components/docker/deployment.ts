@@ -10,15 +10,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { formatGoDuration, SECOND_NS } from "../litestream/duration";
 import { HealthcheckPlan } from "../plan/healthcheck";
 import { ContainerPlan, CREDENTIAL_ENV, LABEL_ROLE, PlanFile } from "../plan/plan";
+import { Deployment, DeploymentContext } from "./context";
+import { gatePassed } from "./gate";
+import { renderRestoreCommand } from "./restore";
 
 /**
  * Label of a one-shot that runs on every deploy (`everyDeploy`, the on-deploy drill): the
  * run's own value, so that every `pulumi up` replaces the container, which runs it again.
  */
 export const LABEL_DEPLOY_RUN = "litestream-backup.deploy-run";
-import { Deployment, DeploymentContext } from "./context";
-import { gatePassed } from "./gate";
-import { renderRestoreCommand } from "./restore";
 
 /**
  * How long `pulumi up` waits for a container to turn healthy. The sidecar's first sync uploads
