@@ -45,6 +45,9 @@ export const VERIFY_LIST_TIMEOUT_SECONDS = 120;
 /** Seconds a push monitor's ping may take, each of its three tries. */
 export const HEARTBEAT_TIMEOUT_SECONDS = 30;
 
+/** Seconds between two tries of a push monitor's ping. */
+export const HEARTBEAT_PAUSE_SECONDS = 5;
+
 /** One database as the drill sees it. */
 export interface VerifyDatabase {
     /** Absolute path, as the config names it. */
@@ -110,6 +113,7 @@ INTERVAL=${input.intervalSeconds}
 POLL=${input.pollSeconds}
 METRICS_PORT=${input.metricsPort ?? ""}
 LIST_TIMEOUT=${VERIFY_LIST_TIMEOUT_SECONDS}
+HEARTBEAT_PAUSE=${HEARTBEAT_PAUSE_SECONDS}
 
 now() { date -u +%s; }
 now_ms() { date -u +%s%3N; }
@@ -286,7 +290,7 @@ heartbeat() {
             return 0
             ;;
         esac
-        [ "$try" -lt 3 ] && sleep 5
+        [ "$try" -lt 3 ] && sleep "$HEARTBEAT_PAUSE"
     done
     log "heartbeat: $1 not reported after 3 tries: \${answer:-$(last_line "$(cat "$errors")")}"
     rm -f "$request" "$errors"
