@@ -279,7 +279,13 @@ heartbeat() {
     perl "$HELPER" heartbeat "$1" "$VERIFY_HEARTBEAT_URL" "$2" "$3" > "$request" || { rm -f "$request"; return 0; }
     for try in 1 2 3; do
         if [ "$scheme" = https ]; then
-            answer=$(timeout ${HEARTBEAT_TIMEOUT_SECONDS} openssl s_client -quiet -connect "$host:$port" -servername "$host" -verify_return_error -verify_hostname "$host" < "$request" 2> "$errors" | head -n 1)
+            # The certificate must name the host (an IPv4 address: its IP SAN, and no SNI).
+            case $host in
+            *[!0-9.]*) name="-servername $host -verify_hostname $host" ;;
+            *) name="-verify_ip $host" ;;
+            esac
+            # shellcheck disable=SC2086 # $name is two flags and their values, without spaces
+            answer=$(timeout ${HEARTBEAT_TIMEOUT_SECONDS} openssl s_client -quiet -connect "$host:$port" $name -verify_return_error < "$request" 2> "$errors" | head -n 1)
         else
             answer=$(timeout ${HEARTBEAT_TIMEOUT_SECONDS} perl "$HELPER" send "$host" "$port" < "$request" 2> "$errors" | head -n 1)
         fi

@@ -627,9 +627,9 @@ describe("reporting to a push monitor", () => {
         let port = 0;
         beforeAll(async () => {
             mkdirSync(tls, { recursive: true });
-            for (const [name, cn] of [
-                ["good", "localhost"],
-                ["other", "other.example"],
+            for (const [name, cn, san] of [
+                ["good", "localhost", "DNS:localhost,IP:127.0.0.1"],
+                ["other", "other.example", "DNS:other.example"],
             ]) {
                 execFileSync(
                     "openssl",
@@ -650,7 +650,7 @@ describe("reporting to a push monitor", () => {
                         "-subj",
                         `/CN=${cn}`,
                         "-addext",
-                        `subjectAltName=DNS:${cn}`,
+                        `subjectAltName=${san}`,
                     ],
                     { stdio: "ignore" },
                 );
@@ -676,6 +676,17 @@ describe("reporting to a push monitor", () => {
             });
             expect(r.output).toMatch(/heartbeat: ok reported \(HTTP\/1.1 200 OK\)/);
             expect(pings.map((p) => [p.method, p.url])).toEqual([["POST", "/ping/tls"]]);
+        });
+
+        it("checks an IP address against the certificate's IP names", async () => {
+            pings.length = 0;
+            const r = await sh("once", {
+                ...ok(),
+                VERIFY_HEARTBEAT_URL: `https://127.0.0.1:${port}/ping/ip`,
+                SSL_CERT_FILE: join(tls, "good.crt"),
+            });
+            expect(r.output).toMatch(/heartbeat: ok reported \(HTTP\/1.1 200 OK\)/);
+            expect(pings.map((p) => p.url)).toEqual(["/ping/ip"]);
         });
 
         it("refuses a certificate it does not trust", async () => {
