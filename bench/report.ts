@@ -1,6 +1,7 @@
 /**
  * Renders the benchmark results as BENCHMARKS.md (and the same tables for the console).
  */
+import type { DrillResult } from "./drill";
 import {
     CostModelInput,
     MONTH_SECONDS,
@@ -77,6 +78,8 @@ export interface BenchResults {
     requests: (RequestWindow & { preset: string })[];
     prices: PriceFile;
     scenarios: { preset: string; input: CostModelInput }[];
+    /** Restore drills (bench/drill.ts); absent from runs made before they were measured. */
+    drill?: DrillResult;
 }
 
 // --- formatting ---------------------------------------------------------------------------
@@ -653,6 +656,7 @@ so upload and download times are lower bounds for R2 or S3.
 npm ci && npm run deps     # Go needed once, builds .deps/bin/litestream and versitygw
 npm run bench              # 20-25 minutes; writes BENCHMARKS.md and .bench/results.json
 BENCH_QUICK=1 npm run bench   # about 4 minutes, smaller runs; writes .bench/BENCHMARKS.quick.md
+BENCH_ONLY=drill npm run bench   # only the restore drills; prints them, writes .bench/drill.json
 \`\`\`
 
 \`BENCH_OUT=<file>\` writes the report elsewhere; \`BENCH_RENDER=.bench/results.json npm run bench\`
@@ -663,7 +667,7 @@ ${rpoSection(r)}
 ${rtoSection(r)}
 ${overheadSection(r)}
 ${requestSection(r)}
-## The cost model
+${r.drill ? drillSection(r.drill) : ""}## The cost model
 
 \`components/litestream/cost.ts\` is pure (no Pulumi, no I/O) and takes the sync interval,
 snapshot interval, retention, whether Litestream deletes, the number of databases and the
@@ -681,5 +685,31 @@ give steady-state averages; \`simulateWindow\` applies the same rules tick by ti
 of a run (what the tables above compare). Not modelled: Litestream's one-time start-up
 listings, retries after errors, restores, and LTX compression (file sizes only matter above
 5 MiB). Priced with \`priceRequests\` and the list prices in \`bench/prices.json\`.
+\`drillRequests\`/\`drillRequestsPerMonth\` add the verifier's restore drills: the restore plan
+listed twice (snapshot level and levels 8 to 0), one GET for the latest snapshot and for each
+file after it (widest level first), one more L0 listing for the freshness check.
+`;
+}
+
+/** The restore drills section: time and requests of each drill, beside the model. */
+export function drillSection(d: DrillResult): string {
+    const rows = d.runs
+        .map(
+            (run) =>
+                `| ${run.label} | ${int(run.secondsSinceSnapshot)} s | ${fixed(run.reportedMs / 1000, 2)} s | ${int(run.bytesRead)} | ${run.measured.ListObjectsV2} / ${run.measured.GetObject} | ${fixed(run.model.ListObjectsV2, 1)} / ${fixed(run.model.GetObject, 1)} |`,
+        )
+        .join("\n");
+    return `## 5. Restore drills
+
+The verifier's own script (rendered by the component, paths mapped onto this host) drilled a
+${d.sizeMiB} MiB database (${int(d.dbBytes)} bytes) that the component's \`active\` config
+replicates, first idle since its snapshot, then after the test writer had written to it. Its
+requests are counted on the server's access log by the drill's own credential (the sidecar
+kept replicating meanwhile), beside \`drillRequests\` for the same moment.
+
+| drill | since the snapshot | time | bytes read | LIST / GET measured | LIST / GET model |
+|---|---|---|---|---|---|
+${rows}
+
 `;
 }

@@ -638,3 +638,105 @@ export function priceRequests(
     });
     return { totalUsd: byClass.reduce((sum, c) => sum + c.usd, 0), byClass };
 }
+
+// --- Restore drills --------------------------------------------------------------------------
+
+/**
+ * Litestream 0.5.16's restore plan (`replica.go` `CalcRestorePlan`) lists the snapshot level
+ * and then every level from 8 down to 0: ten listings, the empty levels 4 to 8 one request
+ * each.
+ */
+const RESTORE_PLAN_EMPTY_LEVELS = 5;
+
+/** Where a drill falls: when the snapshot it restores from was taken, and when it runs (epoch s). */
+export interface DrillPosition {
+    snapshotAtSeconds: number;
+    atSeconds: number;
+}
+
+/** E[floor(U(0, span) / period)]: whole periods in a span drawn uniformly from [0, span]. */
+function expectedWholePeriods(span: number, period: number): number {
+    if (span <= 0) return 0;
+    const n = Math.floor(span / period);
+    return ((period * (n * (n - 1))) / 2 + n * (span - n * period)) / span;
+}
+
+/**
+ * The requests of one restore drill of one database (the verifier, components/plan/verify.ts),
+ * from Litestream 0.5.16's source:
+ *
+ * - `restore -dry-run -json` computes the restore plan: one LIST of the snapshot level, then of
+ *   levels 8 to 0, each in pages of 1,000 keys (the kept files of each level, as the
+ *   replication model counts them);
+ * - `restore -txid <that TXID>` computes it again, and stops after the snapshot level when the
+ *   snapshot alone reaches the TXID (a database idle since its snapshot); then one GetObject a
+ *   file of the plan: the latest snapshot, and the files after it, the widest level first
+ *   (`restoreCandidateBetter`): the whole hours since the snapshot from L3, the whole five
+ *   minutes since the last hour from L2, the whole 30 s since the last five minutes from L1,
+ *   and the L0 files after the last L1 file;
+ * - the freshness check lists L0 once more when the database is written (a file in flight is
+ *   waited for).
+ *
+ * Without `at`, the average over drills that fall anywhere in the snapshot interval; with it,
+ * the drill at that moment of a run. The socket questions to the sidecar are no requests.
+ */
+export function drillRequests(input: CostModelInput, at?: DrillPosition): RequestCounts {
+    const rates = requestRates({ ...input, databases: 1 });
+    const kept = rates.filesKept;
+    const [I1, I2, I3] = T.compactionIntervalsSeconds;
+    const S9 = input.snapshotIntervalSeconds;
+    const written = rates.l0FilesPerSecond > 0;
+    const other = { l0: 0, l1: 0, l2: 0, l3: 0, snapshot: 0, ...input.otherKeys };
+    // Each level's share of its periods that got a file (1 for a busy database).
+    const share = (perSecond: number, period: number) => Math.min(1, perSecond * period);
+    const c = rates.compactedFilesPerSecond;
+    let files: { l3: number; l2: number; l1: number; l0: number };
+    if (at === undefined) {
+        files = {
+            l3: share(c.l3, I3) * expectedWholePeriods(S9, I3),
+            l2: share(c.l2, I2) * expectedWholePeriods(Math.min(S9, I3), I2),
+            l1: share(c.l1, I1) * expectedWholePeriods(Math.min(S9, I2), I1),
+            l0: rates.l0FilesPerSecond * (Math.min(S9, I1) / 2),
+        };
+    } else {
+        const boundaries = (from: number, period: number) =>
+            Math.max(0, Math.floor(at.atSeconds / period) - Math.floor(from / period));
+        const lastBoundary = (period: number) =>
+            Math.max(at.snapshotAtSeconds, Math.floor(at.atSeconds / period) * period);
+        files = {
+            l3: share(c.l3, I3) * boundaries(at.snapshotAtSeconds, I3),
+            l2: share(c.l2, I2) * boundaries(lastBoundary(I3), I2),
+            l1: share(c.l1, I1) * boundaries(lastBoundary(I2), I1),
+            l0: rates.l0FilesPerSecond * (at.atSeconds - lastBoundary(I1)),
+        };
+    }
+    const after = files.l3 + files.l2 + files.l1 + files.l0;
+    const window = T.l0RetentionSeconds + T.l0RetentionCheckIntervalSeconds / 2;
+    const l0Kept = written ? Math.min(rates.l0FilesPerSecond * window, 1 + after) : 1;
+    const plan =
+        listPages(kept.snapshot + other.snapshot) +
+        listPages(kept.l3 + other.l3) +
+        listPages(kept.l2 + other.l2) +
+        listPages(kept.l1 + other.l1) +
+        listPages(l0Kept + other.l0) +
+        RESTORE_PLAN_EMPTY_LEVELS;
+    const counts = zeroCounts();
+    add(counts, {
+        ListObjectsV2: plan + (after > 0 ? plan : 1) + (written ? 1 : 0),
+        GetObject: 1 + after,
+    });
+    return counts;
+}
+
+/**
+ * The requests of the verifier's drills a month, all databases together: one drill of each
+ * database every `drillIntervalSeconds` (`verify.interval`).
+ */
+export function drillRequestsPerMonth(
+    input: CostModelInput,
+    drillIntervalSeconds: number,
+    monthSeconds = MONTH_SECONDS,
+): RequestCounts {
+    const drills = (monthSeconds / drillIntervalSeconds) * (input.databases ?? 1);
+    return scaleCounts(drillRequests(input), drills);
+}
