@@ -22,6 +22,18 @@ function secretEnvs(app: LitestreamBackupArgs["app"] | undefined): LitestreamBac
     };
 }
 
+/**
+ * The push monitors' URLs (`verify.heartbeatUrl`, `litestream.heartbeatUrl`) are secrets: whoever
+ * holds one can report to the monitor. They are kept secret however they were set.
+ */
+function withSecretUrl<T extends { heartbeatUrl?: pulumi.Input<string> }>(
+    value: T | undefined,
+): T | undefined {
+    if (value === undefined || value === null || typeof value !== "object") return value;
+    if (value.heartbeatUrl === undefined) return value;
+    return { ...value, heartbeatUrl: pulumi.secret(value.heartbeatUrl) };
+}
+
 const args: LitestreamBackupArgs = {
     storage: config.getObject<LitestreamBackupArgs["storage"]>(
         "storage",
@@ -30,7 +42,8 @@ const args: LitestreamBackupArgs = {
     replication: config.getObject<LitestreamBackupArgs["replication"]>("replication"),
     autoRestore: config.getObject<boolean>("autoRestore"),
     docker: config.getObject<LitestreamBackupArgs["docker"]>("docker"),
-    litestream: config.getObject<LitestreamBackupArgs["litestream"]>("litestream"),
+    litestream: withSecretUrl(config.getObject<LitestreamBackupArgs["litestream"]>("litestream")),
+    verify: withSecretUrl(config.getObject<LitestreamBackupArgs["verify"]>("verify")),
 };
 
 const backup = new LitestreamBackup(pulumi.getProject(), args);
@@ -46,5 +59,6 @@ export const appContainerName = backup.appContainerName;
 export const litestreamContainerName = backup.litestreamContainerName;
 export const volumeName = backup.volumeName;
 export const restoreCommand = backup.restoreCommand;
+export const verifyContainerName = backup.verifyContainerName;
 export const composeFile = backup.composeFile;
 export const composeEnv = backup.composeEnv;

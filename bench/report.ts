@@ -2,8 +2,12 @@
  * Renders the benchmark results as BENCHMARKS.md (and the same tables for the console), and
  * the README's presets table.
  */
+import type { DrillResult } from "./drill";
 import {
     CostModelInput,
+    drillRequests,
+    drillRequestsPerMonth,
+    durationSeconds,
     MONTH_SECONDS,
     priceRequests,
     ProviderRequestPrices,
@@ -21,6 +25,7 @@ import {
 import { shortGoDuration } from "../components/litestream/duration";
 import { PRESETS } from "../components/litestream/timing";
 import { ReplicationPreset } from "../components";
+import { DEFAULT_VERIFY_INTERVAL } from "../components/litestream-backup";
 import { ChainResult } from "./chain";
 import { MachineInfo } from "./lib/machine";
 import { summarize, percentile, Summary } from "./lib/stats";
@@ -99,6 +104,8 @@ export interface BenchResults {
     chain: ChainResult[];
     prices: PriceFile;
     scenarios: Scenario[];
+    /** Restore drills (bench/drill.ts); absent from runs made before they were measured. */
+    drill?: DrillResult;
 }
 
 /**
@@ -949,7 +956,53 @@ snapshot expires, at list price before the free allowances. Over ${windows.lengt
 ${duration(r.plan.requestWindowMs)} (each preset written once a second, and idle), the model's
 requests were ${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)} times those counted on the S3 server.
 
-${criticalTradeOff(r)}`;
+${criticalTradeOff(r)}
+
+${drillCostTable(r)}`;
+}
+
+/**
+ * What the verifier's restore drills add (model, one database, a drill every
+ * `verify.interval`'s default), and how the measured drills compared with the model.
+ */
+function drillCostTable(r: BenchResults): string {
+    const p = r.prices.providers;
+    const interval = durationSeconds(DEFAULT_VERIFY_INTERVAL);
+    const rows = Object.values(ReplicationPreset).map((preset) => {
+        const find = (match: (input: CostModelInput) => boolean) =>
+            r.scenarios.find((x) => x.preset === preset && x.arm === "component" && match(x.input));
+        const busy = find(oneASecond);
+        const idle = find(idleWorst);
+        if (!busy || !idle) return [`\`${preset}\``, "?", "?", "?", "?"];
+        const one = drillRequests(busy.input);
+        const month = drillRequestsPerMonth(busy.input, interval);
+        const idleMonth = drillRequestsPerMonth(idle.input, interval);
+        const share = totalRequests(month) / totalRequests(requestsPerMonth(busy.input));
+        const money = (c: RequestCounts) =>
+            `${int(totalRequests(c))}: ${usd(price(c, p.r2))} / ${usd(price(c, p.s3))}`;
+        return [
+            `\`${preset}\``,
+            `${fixed(one.ListObjectsV2, 0)} / ${fixed(one.GetObject, 0)}`,
+            money(month),
+            `${fixed(share * 100, 2)}%`,
+            money(idleMonth),
+        ];
+    });
+    const measured = r.drill
+        ? ` Measured once against the model in [BENCHMARKS.md](BENCHMARKS.md#6-restore-drills) (a
+${r.drill.sizeMiB} MiB database replicated with \`active\`: ${r.drill.runs.length} drills, LIST / GET counted
+${r.drill.runs.map((d) => `${d.measured.ListObjectsV2} / ${d.measured.GetObject}`).join(", ")} against the model's ${r.drill.runs
+              .map((d) => `${fixed(d.model.ListObjectsV2, 0)} / ${fixed(d.model.GetObject, 1)}`)
+              .join(", ")}).`
+        : "";
+    return `Restore drills ([Is my backup good?](#is-my-backup-good-restore-drills)) add little to
+that (model, \`drillRequests\` in the same file; one database, one drill every
+${DEFAULT_VERIFY_INTERVAL}, the default \`verify.interval\`):
+
+| preset | requests a drill, written once a second: LIST / GET (average) | a month of drills: requests, R2 / S3 at list price | share of replication's requests | same, idle database |
+|---|---|---|---|---|
+${rows.map((row) => `| ${row.join(" | ")} |`).join("\n")}
+${measured}`;
 }
 
 /** The critical preset's level-1 interval: what it costs and what a restore reads (model). */
@@ -1070,12 +1123,13 @@ npm ci && npm run deps     # Go needed once, builds .deps/bin/litestream and ver
 npm run bench              # about 90 minutes; writes BENCHMARKS.md, the README's presets table
                            # and .bench/results.json
 BENCH_QUICK=1 npm run bench   # about 10 minutes, smaller runs; writes .bench/BENCHMARKS.quick.md
+BENCH_ONLY=drill npm run bench   # only the restore drills; prints them, writes .bench/drill.json
 \`\`\`
 
 \`BENCH_OUT=<file>\` writes the report elsewhere (and leaves the README alone);
 \`BENCH_RENDER=.bench/results.json npm run bench\` renders the report again from a saved run
 without measuring. The timing-sensitive measurements (sections 1, 2 and 4) run first; the
-long, side-by-side ones (sections 3 and 5) after. The cost model's tests are in
+long, side-by-side ones (sections 3 and 5) after, then the restore drills (section 6). The cost model's tests are in
 \`test/unit/cost.test.ts\` (\`npm run test:unit\`).
 
 ${rpoSection(r)}
@@ -1083,7 +1137,7 @@ ${rtoSection(r)}
 ${chainSection(r)}
 ${overheadSection(r)}
 ${requestSection(r)}
-## The cost model
+${r.drill ? drillSection(r.drill) : ""}## The cost model
 
 \`components/litestream/cost.ts\` is pure (no Pulumi, no I/O) and takes the sync interval,
 snapshot interval, retention, Litestream's timers (monitor and checkpoint intervals, the
@@ -1105,8 +1159,34 @@ rules tick by tick to a window of a run (what the tables above compare), with Li
 schedule: the monitor and L0-retention tickers count from the start, the replica's sync ticker
 from the first monitor tick, and the compaction monitors retry a database that is not open yet
 every second for 30 s before they wait for their clock-aligned tick. \`restoreFiles\` counts
-the objects a restore reads. Not modelled: retries after errors, restores, and LTX compression
-(file sizes only matter above 5 MiB). Priced with \`priceRequests\` and the list prices in
+the objects a restore reads. Not modelled: retries after errors, restores other than the
+drills below, and LTX compression (file sizes only matter above 5 MiB). Priced with \`priceRequests\` and the list prices in
 \`bench/prices.json\`.
+\`drillRequests\`/\`drillRequestsPerMonth\` add the verifier's restore drills: the restore plan
+listed twice (snapshot level and levels 8 to 0), one GET for the latest snapshot and for each
+file after it (widest level first), one more L0 listing for the freshness check.
+`;
+}
+
+/** The restore drills section: time and requests of each drill, beside the model. */
+export function drillSection(d: DrillResult): string {
+    const rows = d.runs
+        .map(
+            (run) =>
+                `| ${run.label} | ${int(run.secondsSinceSnapshot)} s | ${fixed(run.reportedMs / 1000, 2)} s | ${int(run.bytesRead)} | ${run.measured.ListObjectsV2} / ${run.measured.GetObject} | ${fixed(run.model.ListObjectsV2, 1)} / ${fixed(run.model.GetObject, 1)} |`,
+        )
+        .join("\n");
+    return `## 6. Restore drills
+
+The verifier's own script (rendered by the component, paths mapped onto this host) drilled a
+${d.sizeMiB} MiB database (${int(d.dbBytes)} bytes) that the component's \`active\` config
+replicates, first idle since its snapshot, then after the test writer had written to it. Its
+requests are counted on the server's access log by the drill's own credential (the sidecar
+kept replicating meanwhile), beside \`drillRequests\` for the same moment.
+
+| drill | since the snapshot | time | bytes read | LIST / GET measured | LIST / GET model |
+|---|---|---|---|---|---|
+${rows}
+
 `;
 }

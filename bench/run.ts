@@ -4,7 +4,9 @@
  * Prints the tables and writes BENCHMARKS.md (and .bench/results.json).
  *
  * BENCH_QUICK=1 runs a smaller plan (a few minutes) and writes .bench/BENCHMARKS.quick.md;
- * BENCH_OUT=<file> sets where the report goes.
+ * BENCH_OUT=<file> sets where the report goes. BENCH_ONLY=drill measures only the restore
+ * drills (a few minutes), prints their section and writes .bench/drill.json, leaving the
+ * report alone.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -23,12 +25,14 @@ import {
     headlines,
     Plan,
     PriceFile,
+    drillSection,
     renderMarkdown,
     renderPresetsTable,
     RpoResult,
     RtoResult,
     Scenario,
 } from "./report";
+import { drillBench } from "./drill";
 import { requestWindow, WindowPlan, writerPattern } from "./requests";
 import { crashCycle, crashSeries } from "./rpo";
 import { generateDatabase, replicateFully, timedDownload, timedGate, timedRestore } from "./rto";
@@ -151,7 +155,31 @@ function writeReport(results: BenchResults): string {
     return out;
 }
 
+/** The restore drills alone: a 64 MiB database (16 MiB quick), printed and saved. */
+async function drillOnly(): Promise<void> {
+    const started = Date.now();
+    const sizeMiB = QUICK ? 16 : PLAN_DRILL_MIB;
+    log(`restore drills of a ${sizeMiB} MiB database ...`);
+    const world = await createBenchWorld(`drill-${sizeMiB}`, { replication: {} });
+    const drill = await drillBench(world, sizeMiB, 3, QUICK ? 35 : 95, log);
+    const outDir = path.join(ROOT, ".bench");
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(path.join(outDir, "drill.json"), JSON.stringify(drill, null, 2));
+    process.stdout.write(`\n${drillSection(drill)}`);
+    log(`wrote .bench/drill.json in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+/** The database the restore drills are measured on. */
+const PLAN_DRILL_MIB = 64;
+
 async function main(): Promise<void> {
+    if (process.env.BENCH_ONLY === "drill") {
+        await drillOnly();
+        return;
+    }
+    if (process.env.BENCH_ONLY !== undefined) {
+        throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: the only section is \`drill\``);
+    }
     if (process.env.BENCH_RENDER) {
         // Render only: the report of a saved run, nothing measured.
         const saved = JSON.parse(
@@ -378,6 +406,16 @@ async function main(): Promise<void> {
     for (const c of chain)
         log(`  chain ${c.label}: ${c.gets} GETs, restore ${c.restoreMs.map(Math.round)} ms`);
 
+    const drill = await phase("restore drills", async () =>
+        drillBench(
+            await createBenchWorld(`drill-${PLAN_DRILL_MIB}`, { replication: {} }),
+            PLAN_DRILL_MIB,
+            QUICK ? 1 : 3,
+            QUICK ? 35 : 95,
+            log,
+        ),
+    );
+
     // Model-only scenarios: the component's presets under other write patterns, and
     // Litestream's defaults beside them.
     const pattern = writerPattern();
@@ -426,6 +464,7 @@ async function main(): Promise<void> {
         chain,
         prices,
         scenarios,
+        drill,
     };
     const outDir = path.join(ROOT, ".bench");
     mkdirSync(outDir, { recursive: true });

@@ -273,6 +273,65 @@ export interface LitestreamArgs {
      * @example 9090
      */
     metricsPort?: number;
+    /**
+     * Litestream's own heartbeat (`heartbeat-url`): a URL the sidecar pings with a GET every
+     * `heartbeatInterval` while every database has synced within that interval, so a push
+     * monitor (Healthchecks.io, Uptime Kuma, Better Stack) alerts when replication stops. It
+     * says that uploads succeed, not that the replica restores: `verify.heartbeatUrl` is the
+     * restore drill's. Kept secret: it reaches the sidecar only in its environment
+     * (`LITESTREAM_HEARTBEAT_URL`), and the config refers to that variable.
+     * @default no heartbeat
+     * @example "https://hc-ping.com/5f1e0c3a-8d0e-4a4e-9f5b-2f4b0c1d2e3f"
+     */
+    heartbeatUrl?: pulumi.Input<string>;
+    /**
+     * How often Litestream's heartbeat pings, as a Go duration of at least `1m` (Litestream
+     * refuses less). Only with `heartbeatUrl`.
+     * @default "5m" (Litestream's default)
+     * @example "1m"
+     */
+    heartbeatInterval?: string;
+}
+
+/**
+ * Restore drills: a verifier container restores every database from the bucket into a scratch
+ * folder of its own on a schedule, checks it with SQLite's `PRAGMA integrity_check` and checks
+ * that it is as fresh as the sidecar's last successful sync allows, and reports the outcome
+ * through its Docker health, an optional push monitor and, with `litestream.metricsPort`,
+ * Prometheus metrics.
+ */
+export interface VerifyArgs {
+    /**
+     * Run the verifier container (`<app>-verify`).
+     * @default true
+     */
+    enabled?: boolean;
+    /**
+     * Time between two drills, as a Go duration of at least `1m`. The first drill runs when the
+     * verifier starts. Each drill downloads the latest snapshot and the files after it, so a
+     * shorter interval costs requests and download volume (README, "Is my backup good?").
+     * @default "6h"
+     * @example "1h"
+     */
+    interval?: string;
+    /**
+     * A push monitor's URL, pinged after every drill: the URL itself on success, `<url>/fail`
+     * on failure, with the outcome (the reason on failure) as the POST body, as Healthchecks.io
+     * and Better Stack read it. An Uptime Kuma push URL (`.../api/push/<token>`) gets Kuma's
+     * `?status=up|down&msg=...` instead. `http://` or `https://`. Kept secret: it reaches the
+     * verifier only in its environment, never a file, label or log.
+     * @default no push monitor
+     * @example "https://hc-ping.com/5f1e0c3a-8d0e-4a4e-9f5b-2f4b0c1d2e3f"
+     */
+    heartbeatUrl?: pulumi.Input<string>;
+    /**
+     * Run one drill on every `pulumi up`, once the sidecar is healthy: `pulumi up` fails, naming
+     * the database and the reason, when a replica exists but does not restore (or is stale).
+     * The app does not wait for it and is left running. The one-shot `<app>-verify-deploy` is
+     * replaced on every `pulumi up` for that, so a preview always shows it.
+     * @default false
+     */
+    onDeploy?: boolean;
 }
 
 /** Arguments of {@link LitestreamBackup}. */
@@ -302,4 +361,9 @@ export interface LitestreamBackupArgs {
      * @default the pinned upstream image, no metrics
      */
     litestream?: LitestreamArgs;
+    /**
+     * Restore drills by a verifier container beside the sidecar.
+     * @default { enabled: true, interval: "6h", onDeploy: false }
+     */
+    verify?: VerifyArgs;
 }

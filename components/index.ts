@@ -12,4 +12,5 @@ export {
     ReplicationPreset,
     StorageArgs,
     StorageProvider,
+    VerifyArgs,
 } from "./args";

@@ -8,6 +8,7 @@ import { CONTROL_SOCKET_PATH } from "./plan/paths";
 import { deploymentPlan, planNames } from "./plan/plan";
 import { renderLitestreamConfig } from "./litestream/config";
 import { resolveDatabases } from "./litestream/databases";
+import { parseGoDuration, SECOND_NS } from "./litestream/duration";
 import { resolveTiming } from "./litestream/timing";
 import { createStorage } from "./storage";
 import { ReplicaTarget } from "./storage/target";
@@ -17,11 +18,15 @@ import {
     defaultBucketName,
     dockerHostProblem,
     endpointProblem,
+    heartbeatUrlProblem,
     pinnedImageProblem,
     validateArgs,
 } from "./validate";
 import { LITESTREAM_IMAGE } from "./versions";
 import { checkedWhenKnown } from "./when-known";
+
+/** Time between two restore drills when `verify.interval` is not set. */
+export const DEFAULT_VERIFY_INTERVAL = "6h";
 
 /** The component's type token. */
 export const LITESTREAM_BACKUP_TYPE = "litestream-backup:index:LitestreamBackup";
@@ -71,6 +76,12 @@ export class LitestreamBackup extends pulumi.ComponentResource {
     public readonly volumeName: pulumi.Output<string>;
     /** A command that restores a database by hand, optionally to a point in time. */
     public readonly restoreCommand: pulumi.Output<string>;
+    /**
+     * Container name of the verifier, which runs the restore drills
+     * (`docker exec <name> sh /etc/litestream-verify.sh once` runs one by hand); empty when
+     * `verify.enabled` is false.
+     */
+    public readonly verifyContainerName: pulumi.Output<string>;
     /**
      * The same deployment as a Docker Compose file (Compose 2.23.1 or later; a Portainer
      * stack): the restores, the health-checked sidecar and the app in the same order, with the
@@ -137,6 +148,21 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             parent: this,
         });
 
+        // The push monitors' URLs are secrets: checked once known, without quoting them.
+        const secretUrl = (input: pulumi.Input<string> | undefined, field: string) =>
+            input === undefined
+                ? undefined
+                : pulumi.secret(
+                      checkedWhenKnown(input, field, (value) => heartbeatUrlProblem(field, value)),
+                  );
+        const litestreamHeartbeatUrl = secretUrl(
+            args.litestream?.heartbeatUrl,
+            "litestream.heartbeatUrl",
+        );
+        const verifyArgs = args.verify ?? {};
+        const verifyHeartbeatUrl = secretUrl(verifyArgs.heartbeatUrl, "verify.heartbeatUrl");
+        const verifyEnabled = verifyArgs.enabled ?? true;
+
         const litestreamConfig = pulumi
             .all([target.bucket, target.endpoint, target.region])
             .apply(([bucket, endpoint, region]) =>
@@ -151,6 +177,10 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                     retentionEnabled: !appendOnly,
                     metricsPort: args.litestream?.metricsPort,
                     socketPath: CONTROL_SOCKET_PATH,
+                    heartbeat:
+                        litestreamHeartbeatUrl === undefined
+                            ? undefined
+                            : { interval: args.litestream?.heartbeatInterval },
                 }),
             );
 
@@ -162,7 +192,21 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             autoRestore: args.autoRestore ?? true,
             litestreamImage,
             syncInterval: timing.syncInterval,
+            litestreamHeartbeat: litestreamHeartbeatUrl !== undefined,
+            metricsPort: args.litestream?.metricsPort,
+            verify: {
+                enabled: verifyEnabled,
+                intervalSeconds:
+                    (parseGoDuration(verifyArgs.interval ?? DEFAULT_VERIFY_INTERVAL) as number) /
+                    SECOND_NS,
+                onDeploy: verifyArgs.onDeploy ?? false,
+                heartbeat: verifyHeartbeatUrl !== undefined,
+            },
         });
+        const secrets = {
+            litestreamHeartbeatUrl,
+            verifyHeartbeatUrl,
+        };
         const app = {
             image: checkedWhenKnown(args.app.image, "app.image", (value) =>
                 pinnedImageProblem("app.image", value),
@@ -180,6 +224,8 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                 config: litestreamConfig,
                 target,
                 dockerHost,
+                secrets,
+                runId: new Date().toISOString(),
                 parent: this,
             });
         const compose = composeExport({
@@ -192,6 +238,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             accessKeyId: target.accessKeyId,
             secretAccessKey: target.secretAccessKey,
             labels: Object.fromEntries(componentLabels(name).map((l) => [l.label, l.value])),
+            secrets,
         });
 
         this.bucketName = target.bucket;
@@ -208,12 +255,14 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             this.litestreamContainerName = deployment.litestreamContainer.name;
             this.volumeName = deployment.volume.name;
             this.restoreCommand = deployment.restoreCommand;
+            this.verifyContainerName = deployment.verifyContainer?.name ?? pulumi.output("");
         } else {
             // The Compose file uses the plan's names, so these outputs hold for its stack.
             const names = planNames(appName);
             this.appContainerName = pulumi.output(names.app);
             this.litestreamContainerName = pulumi.output(names.litestream);
             this.volumeName = pulumi.output(plan.volumeName);
+            this.verifyContainerName = pulumi.output(verifyEnabled ? names.verify : "");
             this.restoreCommand = pulumi
                 .all([target.bucket, target.endpoint, target.region])
                 .apply(([bucket, endpoint, region]) =>
@@ -244,6 +293,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             litestreamContainerName: this.litestreamContainerName,
             volumeName: this.volumeName,
             restoreCommand: this.restoreCommand,
+            verifyContainerName: this.verifyContainerName,
             composeFile: this.composeFile,
             composeEnv: this.composeEnv,
         });

@@ -13,6 +13,7 @@ import {
     ReplicationPreset,
     StorageArgs,
     StorageProvider,
+    VerifyArgs,
 } from "./args";
 import { MAX_ID, parseAppUser } from "./app-user";
 import { parseGoDuration } from "./litestream/duration";
@@ -178,6 +179,46 @@ export function litestreamImageProblem(image: string): string | undefined {
     const v = version.slice(1).map(Number);
     if (v[0] !== 0 || v[1] !== 5 || versionBelow(v, MIN_LITESTREAM)) {
         return `\`${field}\` ${code(image)} is Litestream ${v.join(".")}: the component needs 0.5.13 or later in the 0.5 line (older releases fail on R2, lack settings the config uses, or stop syncing idle databases, which the health check reads as a stall); use e.g. \`litestream/litestream:0.5.16\`.`;
+    }
+    return undefined;
+}
+
+/**
+ * The shortest `verify.interval`. Each drill lists every level of each replica and downloads
+ * the latest snapshot and every file after it: a drill every few seconds would multiply the
+ * bucket's requests and download volume (a 1 GiB database every minute is about 43 TiB a month)
+ * and keep a core busy with integrity checks, for no gain, since the replica changes at most
+ * once a sync interval.
+ */
+export const MIN_VERIFY_INTERVAL = "1m";
+
+/** The shortest heartbeat interval Litestream accepts (heartbeat.go MinHeartbeatInterval). */
+export const MIN_HEARTBEAT_INTERVAL = "1m";
+
+/**
+ * Checks a push monitor's URL; undefined when valid. The value is a secret: no message
+ * quotes it.
+ */
+export function heartbeatUrlProblem(field: string, value: unknown): string | undefined {
+    const name = `\`${field}\``;
+    const example = "e.g. `https://hc-ping.com/<uuid>`";
+    if (typeof value !== "string" || value === "") {
+        return `${name} must be the push monitor's URL as a string, ${example}.`;
+    }
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return `${name} is not a URL: give the push monitor's ping URL with its scheme, ${example}.`;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+        return `${name} uses ${code(url.protocol.slice(0, -1))}: use an \`http://\` or \`https://\` URL, ${example}.`;
+    }
+    if (url.username || url.password) {
+        return `${name} holds a user name or password, which is not sent: use a ping URL that carries its key in the path, ${example}.`;
+    }
+    if (/\s/.test(value)) {
+        return `${name} contains white space: copy the URL exactly as the monitor shows it.`;
     }
     return undefined;
 }
@@ -598,8 +639,89 @@ function checkComposeOnly(args: LitestreamBackupArgs, issues: ArgIssue[]): void 
     }
 }
 
+/** A Go duration that is at least `floor`; undefined when valid. */
+function durationAtLeastProblem(
+    field: string,
+    value: unknown,
+    floor: string,
+    why: string,
+): string | undefined {
+    const problem = durationProblem(field, value);
+    if (problem) return problem;
+    if ((parseGoDuration(value as string) as number) < (parseGoDuration(floor) as number)) {
+        return `\`${field}\` ${code(value)} is shorter than ${code(floor)}: ${why}`;
+    }
+    return undefined;
+}
+
+/** An Output or a Promise: a value that is checked once it is known. */
+function isOutputLike(value: unknown): boolean {
+    return typeof value === "object" && value !== null;
+}
+
+function checkBoolean(
+    field: string,
+    value: unknown,
+    issues: ArgIssue[],
+): value is boolean | undefined {
+    if (value === undefined || typeof value === "boolean") return true;
+    issues.push({
+        propertyPath: field,
+        reason: `\`${field}\` is \`${JSON.stringify(value) ?? String(value)}\`: use \`true\` or \`false\`, without quotes.`,
+    });
+    return false;
+}
+
+function checkVerify(verify: VerifyArgs | undefined, issues: ArgIssue[]): void {
+    if (verify === undefined) return;
+    if (verify === null || typeof verify !== "object" || Array.isArray(verify)) {
+        issues.push({
+            propertyPath: "verify",
+            reason: '`verify` must be an object, e.g. `{ interval: "6h" }`, or left out for the defaults.',
+        });
+        return;
+    }
+    const enabledOk = checkBoolean("verify.enabled", verify.enabled, issues);
+    const onDeployOk = checkBoolean("verify.onDeploy", verify.onDeploy, issues);
+    if (verify.interval !== undefined) {
+        const problem = durationAtLeastProblem(
+            "verify.interval",
+            verify.interval,
+            MIN_VERIFY_INTERVAL,
+            "each drill lists the replica and downloads its latest snapshot and every file after it, so drills this often would multiply requests and download volume and keep a core busy; use `1m` or more (the default is `6h`).",
+        );
+        if (problem) issues.push({ propertyPath: "verify.interval", reason: problem });
+    }
+    if (verify.heartbeatUrl !== undefined && !isOutputLike(verify.heartbeatUrl)) {
+        const problem = heartbeatUrlProblem("verify.heartbeatUrl", verify.heartbeatUrl);
+        if (problem) issues.push({ propertyPath: "verify.heartbeatUrl", reason: problem });
+    }
+    if (enabledOk && onDeployOk && verify.enabled === false && verify.onDeploy === true) {
+        issues.push({
+            propertyPath: "verify.onDeploy",
+            reason: "`verify.onDeploy` is true but `verify.enabled` is false: a drill on deploy needs the verifier; set `verify.enabled` to true, or leave `verify.onDeploy` out.",
+        });
+    }
+}
+
 function checkLitestream(litestream: LitestreamArgs | undefined, issues: ArgIssue[]): void {
     if (litestream === undefined) return;
+    if (litestream.heartbeatUrl !== undefined && !isOutputLike(litestream.heartbeatUrl)) {
+        const problem = heartbeatUrlProblem("litestream.heartbeatUrl", litestream.heartbeatUrl);
+        if (problem) issues.push({ propertyPath: "litestream.heartbeatUrl", reason: problem });
+    }
+    if (litestream.heartbeatInterval !== undefined) {
+        const problem =
+            litestream.heartbeatUrl === undefined
+                ? "`litestream.heartbeatInterval` is set but `litestream.heartbeatUrl` is not: set the URL Litestream pings, or remove the interval."
+                : durationAtLeastProblem(
+                      "litestream.heartbeatInterval",
+                      litestream.heartbeatInterval,
+                      MIN_HEARTBEAT_INTERVAL,
+                      "Litestream refuses a heartbeat interval under a minute and would not start; use `1m` or more (Litestream's default is `5m`).",
+                  );
+        if (problem) issues.push({ propertyPath: "litestream.heartbeatInterval", reason: problem });
+    }
     if (litestream.image !== undefined) {
         const problem = litestreamImageProblem(litestream.image);
         if (problem) issues.push({ propertyPath: "litestream.image", reason: problem });
@@ -666,5 +788,6 @@ export function validateArgs(name: string, args: LitestreamBackupArgs): ArgIssue
     }
     checkDocker(args.docker, issues);
     checkLitestream(args.litestream, issues);
+    checkVerify(args.verify, issues);
     return issues;
 }

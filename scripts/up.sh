@@ -53,6 +53,7 @@ log "pulumi up took $(elapsed "$t"); all of npm run up took $(elapsed "$T0")"
 
 app="$("$PULUMI" stack output --stack "$STACK" appContainerName)"
 sidecar="$("$PULUMI" stack output --stack "$STACK" litestreamContainerName)"
+verifier="$("$PULUMI" stack output --stack "$STACK" verifyContainerName)"
 # The database paths, from the rendered Litestream config (an output without credentials).
 mapfile -t dbs < <("$PULUMI" stack output --stack "$STACK" litestreamConfig |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const db of require("yaml").parse(s).dbs)console.log(db.path)})')
@@ -60,11 +61,14 @@ mapfile -t dbs < <("$PULUMI" stack output --stack "$STACK" litestreamConfig |
   echo
   echo "The $STACK stack is up: ${#dbs[@]} database(s) replicated. To watch it:"
   echo "  docker logs -f $app    # the app"
-  echo "  docker exec $sidecar litestream list    # each database and its last successful sync"
+  echo "  docker exec $sidecar litestream list -socket /var/run/litestream/litestream.sock    # each database and its last successful sync"
   for db in "${dbs[@]}"; do
     echo "  docker exec $sidecar litestream ltx -config /etc/litestream.yml $db    # its replica's files in the bucket"
     echo "  docker exec $sidecar sqlite3 $db .tables    # what the app wrote (the demo: SELECT count(*) FROM rows)"
   done
+  if [[ -n "$verifier" ]]; then
+    echo "  docker exec $verifier sh /etc/litestream-verify.sh once    # a restore drill now: is the backup good?"
+  fi
   echo "  docker ps --filter label=litestream-backup.stack=$STACK    # the stack's containers and their health"
   echo "  npm run pulumi -- stack output --stack $STACK    # the outputs, restoreCommand among them"
   echo "  npm run down    # destroy the stack"

@@ -9,6 +9,8 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 /** One request as logged. */
 export interface LoggedRequest {
     bucket: string;
+    /** The access key id that signed the request. */
+    requester: string;
     operation: string;
     key: string;
     status: number;
@@ -36,9 +38,15 @@ export function requestsBetween(
     }
     const out: LoggedRequest[] = [];
     for (const line of buffer.toString("utf8").split("\n")) {
-        const m = /^\S+ (\S+) \[[^\]]*\] \S+ \S+ \S+ s3_(\S+) (\S+) \S+ (\d+) /.exec(line);
+        const m = /^\S+ (\S+) \[[^\]]*\] \S+ (\S+) \S+ s3_(\S+) (\S+) \S+ (\d+) /.exec(line);
         if (!m || m[1] !== bucket) continue;
-        out.push({ bucket: m[1], operation: m[2], key: m[3], status: Number(m[4]) });
+        out.push({
+            bucket: m[1],
+            requester: m[2],
+            operation: m[3],
+            key: m[4],
+            status: Number(m[5]),
+        });
     }
     return out;
 }

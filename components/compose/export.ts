@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AppArgs } from "../args";
-import { DeploymentPlan } from "../plan/plan";
+import { DeploymentPlan, SecretRef } from "../plan/plan";
 import { ServerPlan } from "../plan/server";
 import { ComposeAppEnv, renderCompose } from "./render";
 import { appVariables, CREDENTIAL_VARIABLES } from "./variables";
@@ -34,6 +34,8 @@ export interface ComposeContext {
     secretAccessKey: pulumi.Output<string>;
     /** The component's labels. */
     labels: Record<string, string>;
+    /** The values of the plan's secret environment variables. */
+    secrets: Partial<Record<SecretRef, pulumi.Input<string>>>;
 }
 
 /** The two outputs. */
@@ -119,14 +121,31 @@ export function composeExport(ctx: ComposeContext): ComposeExport {
                 appName: ctx.appName,
             }),
         );
+    // Each secret variable of the plan, once, with its value.
+    const planSecrets = new Map<string, SecretRef>();
+    for (const c of ctx.plan.containers) {
+        for (const e of c.secretEnv) planSecrets.set(e.name, e.secret);
+    }
+    const secretValues = pulumi.all(
+        [...planSecrets].map(([name, secret]) =>
+            pulumi.output(ctx.secrets[secret] ?? "").apply((value) => [name, value] as const),
+        ),
+    );
     const env = pulumi.secret(
         pulumi
-            .all([ctx.accessKeyId, ctx.secretAccessKey, entries, pulumi.output(ctx.app.envs ?? {})])
-            .apply(([id, secret, appEnv, values]) => {
+            .all([
+                ctx.accessKeyId,
+                ctx.secretAccessKey,
+                entries,
+                pulumi.output(ctx.app.envs ?? {}),
+                secretValues,
+            ])
+            .apply(([id, secret, appEnv, values, secrets]) => {
                 const result: Record<string, string> = {
                     [CREDENTIAL_VARIABLES[0].name]: id,
                     [CREDENTIAL_VARIABLES[1].name]: secret,
                 };
+                for (const [name, value] of secrets) result[name] = value;
                 for (const e of withVariables(appEnv)) {
                     if (e.variable !== undefined) {
                         result[e.variable.name] = String((values as Record<string, string>)[e.key]);

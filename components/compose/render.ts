@@ -27,6 +27,7 @@ import {
     ComposeVariable,
     CREDENTIAL_VARIABLES,
     escapeLiteral,
+    SECRET_HINTS,
     variableReference,
 } from "./variables";
 
@@ -78,6 +79,9 @@ type Value = string | number | boolean | Reference | undefined | Value[] | { [ke
 
 /** Key of the data volume in the file. */
 const DATA_VOLUME = "data";
+
+/** Key of the control volume (Litestream's socket) in the file. */
+const CONTROL_VOLUME = "control";
 
 /**
  * Label of a service with files: a digest of what they hold. Compose recreates a service when
@@ -185,6 +189,9 @@ function model(input: ComposeInput): Record<string, Value> {
         const files = c.files.map((f) => ({ path: f.path, content: resolve(f.content) }));
         const environment: Record<string, Value> = {};
         if (c.credentials) Object.assign(environment, credentialEnvironment(CREDENTIAL_ENV));
+        for (const e of c.secretEnv) {
+            environment[e.name] = new Reference({ name: e.name, hint: SECRET_HINTS[e.secret] });
+        }
         if (c.appEnv) {
             for (const e of input.appEnv) {
                 environment[e.key] =
@@ -198,9 +205,23 @@ function model(input: ComposeInput): Record<string, Value> {
             command: c.command,
             user: c.user,
             environment: Object.keys(environment).length > 0 ? environment : undefined,
-            volumes: c.dataVolume
-                ? [{ type: "volume", source: DATA_VOLUME, target: plan.dataDir }]
-                : undefined,
+            volumes:
+                c.dataVolume || c.controlVolume
+                    ? [
+                          ...(c.dataVolume
+                              ? [{ type: "volume", source: DATA_VOLUME, target: plan.dataDir }]
+                              : []),
+                          ...(c.controlVolume
+                              ? [
+                                    {
+                                        type: "volume",
+                                        source: CONTROL_VOLUME,
+                                        target: plan.controlDir,
+                                    },
+                                ]
+                              : []),
+                      ]
+                    : undefined,
             configs:
                 files.length > 0
                     ? files.map((f) => ({
@@ -231,6 +252,12 @@ function model(input: ComposeInput): Record<string, Value> {
     const volumes: Record<string, Value> = {
         [DATA_VOLUME]: { name: plan.volumeName, labels: { ...input.labels, [LABEL_ROLE]: "data" } },
     };
+    if (plan.containers.some((c) => c.controlVolume)) {
+        volumes[CONTROL_VOLUME] = {
+            name: plan.controlVolumeName,
+            labels: { ...input.labels, [LABEL_ROLE]: "control" },
+        };
+    }
     if (server !== undefined) {
         volumes[`${server.key}-data`] = { name: server.volume.name, labels: input.labels };
     }

@@ -10,7 +10,7 @@
  * printing the hint, while the variable is unset or empty.
  */
 import { parse } from "yaml";
-import { CREDENTIAL_ENV } from "../plan/plan";
+import { CREDENTIAL_ENV, SecretRef } from "../plan/plan";
 
 /** A variable of the Compose file and the hint Compose prints when it is missing. */
 export interface ComposeVariable {
@@ -30,6 +30,17 @@ export const CREDENTIAL_VARIABLES: readonly ComposeVariable[] = [
         hint: "set it to the secret access key of the bucket credential (pulumi stack output secretAccessKey --show-secrets)",
     },
 ];
+
+/**
+ * The hint of each secret the plan injects as a variable of the same name as the container's
+ * (`LITESTREAM_HEARTBEAT_URL`, `VERIFY_HEARTBEAT_URL`): the push monitors' URLs.
+ */
+export const SECRET_HINTS: Record<SecretRef, string> = {
+    litestreamHeartbeatUrl:
+        "set it to the push monitor URL of litestream.heartbeatUrl, which is secret in the stack (composeEnv)",
+    verifyHeartbeatUrl:
+        "set it to the push monitor URL of verify.heartbeatUrl, which is secret in the stack (composeEnv)",
+};
 
 /**
  * Prefix of the variables that carry the app's secret environment values. Not the app's own

@@ -14,6 +14,12 @@ import { Deployment, DeploymentContext } from "./context";
 import { gatePassed } from "./gate";
 import { renderRestoreCommand } from "./restore";
 
+/**
+ * Label of a one-shot that runs on every deploy (`everyDeploy`, the on-deploy drill): the
+ * run's own value, so that every `pulumi up` replaces the container, which runs it again.
+ */
+export const LABEL_DEPLOY_RUN = "litestream-backup.deploy-run";
+
 /** `KEY=value` entries of the app's environment, in the order given. */
 function appEnvs(
     envs: pulumi.Input<{ [key: string]: pulumi.Input<string> }> | undefined,
@@ -55,7 +61,17 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
         // existing one: the old volume must go (with its containers) before the new one.
         { ...opts, deleteBeforeReplace: true },
     );
-    const volumes = [{ volumeName: volume.name, containerPath: plan.dataDir }];
+    const controlVolume = new docker.Volume(
+        `${ctx.name}-control`,
+        { name: plan.controlVolumeName, labels: labels({ [LABEL_ROLE]: "control" }) },
+        { ...opts, deleteBeforeReplace: true },
+    );
+    const mounts = (c: ContainerPlan) => [
+        ...(c.dataVolume ? [{ volumeName: volume.name, containerPath: plan.dataDir }] : []),
+        ...(c.controlVolume
+            ? [{ volumeName: controlVolume.name, containerPath: plan.controlDir }]
+            : []),
+    ];
     const networksAdvanced = [{ name: ctx.dockerHost.network.name }];
 
     // The credential lives only in the Litestream containers' environment, as a secret; the
@@ -68,6 +84,24 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
                 `${CREDENTIAL_ENV[1]}=${secret}`,
             ]),
     );
+    // Every variable of a container with a secret in it is one secret list.
+    const envs = (c: ContainerPlan): pulumi.Input<string[]> | undefined => {
+        if (c.appEnv) return appEnvs(ctx.app.envs);
+        if (!c.credentials && c.secretEnv.length === 0) return undefined;
+        const secrets = c.secretEnv.map((e) => {
+            const value = ctx.secrets[e.secret];
+            if (value === undefined) throw new Error(`${c.key} needs ${e.secret}, which is unset`);
+            return pulumi.output(value).apply((v) => `${e.name}=${v}`);
+        });
+        const credentials: pulumi.Output<string[]> = c.credentials
+            ? credentialEnvs
+            : pulumi.output([]);
+        return pulumi.secret(
+            pulumi
+                .all([credentials, pulumi.all(secrets)])
+                .apply(([fromCredential, fromSecrets]) => [...fromCredential, ...fromSecrets]),
+        );
+    };
     const fileContent = (file: PlanFile): pulumi.Input<string> =>
         typeof file.content === "string" ? file.content : ctx.config;
 
@@ -108,14 +142,16 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
                     c.files.length === 0
                         ? undefined
                         : c.files.map((f) => ({ file: f.path, content: fileContent(f) })),
-                envs: c.credentials ? credentialEnvs : c.appEnv ? appEnvs(ctx.app.envs) : undefined,
+                envs: envs(c),
                 ports: c.ports.length === 0 ? undefined : c.ports,
-                volumes: c.dataVolume ? volumes : undefined,
+                volumes: mounts(c).length === 0 ? undefined : mounts(c),
                 // Metrics (`addr` in the config, when metricsPort is set) are reached by name on
                 // this network, `http://<litestreamContainerName>:<port>/metrics`; nothing is
                 // published on the host.
                 networksAdvanced,
-                labels: labels(c.labels),
+                labels: labels(
+                    c.everyDeploy ? { ...c.labels, [LABEL_DEPLOY_RUN]: ctx.runId } : c.labels,
+                ),
                 user: c.user,
                 // The restart policy resolves only after every one-shot before this container
                 // exited 0 (and throws otherwise), so a failed step stops the deploy before this
@@ -176,9 +212,11 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
 
     return {
         volume,
+        controlVolume,
         containers,
         litestreamContainer: containers.litestream,
         appContainer: containers.app,
+        verifyContainer: containers.verify,
         restoreContainers: plan.containers
             .filter((c) => c.role === "restore")
             .map((c) => containers[c.key]),

@@ -95,6 +95,19 @@ export function gateFailureMessage(
             `outside the stack (a firewall, the bucket) run \`pulumi up${replace}\`.`
         );
     }
+    if (failed.some((o) => o.role === "verify-deploy")) {
+        const parts = failed.map(
+            (o) =>
+                `The restore drill on deploy failed: ${exited(o)}. Its log ends with:\n${logTail(o.logs)}`,
+        );
+        return (
+            `${parts.join("\n")}\n` +
+            "A replica exists but does not restore, is stale, or the bucket could not be reached: " +
+            "the lines above name each database and the reason. The app and the Litestream " +
+            "sidecar were left running; the verifier was not started or replaced. Fix the cause " +
+            "and run `pulumi up` again (the drill runs on every `pulumi up`)."
+        );
+    }
     if (failed.some((o) => o.role === "ownership")) {
         const parts = failed.map(
             (o) =>

@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { Scalar, stringify } from "yaml";
 import { DatabaseReplica } from "./databases";
 import { Timing } from "./timing";
 
@@ -9,6 +9,15 @@ export interface ConfigTarget {
     endpoint?: string;
     region: string;
 }
+
+/**
+ * The environment variable that carries `litestream.heartbeatUrl` (a secret) to the sidecar.
+ * The config refers to it (`heartbeat-url: "${LITESTREAM_HEARTBEAT_URL}"`): Litestream expands
+ * `${VAR}` in its config file before it reads it, so the URL is never in the file. Other
+ * containers that read the config (restores, preflight, verifier) lack the variable, read an
+ * empty URL and ping nothing.
+ */
+export const HEARTBEAT_URL_ENV = "LITESTREAM_HEARTBEAT_URL";
 
 /** Everything the Litestream 0.5 config is made from. */
 export interface ConfigInput {
@@ -25,6 +34,11 @@ export interface ConfigInput {
      * an unreachable one (the metrics look the same).
      */
     socketPath?: string;
+    /**
+     * Litestream's own heartbeat: pings the URL in {@link HEARTBEAT_URL_ENV} while every
+     * database syncs, every `interval` (Litestream's 5m when unset).
+     */
+    heartbeat?: { interval?: string };
 }
 
 /**
@@ -41,6 +55,14 @@ export function renderLitestreamConfig(input: ConfigInput): string {
     }
     if (input.socketPath !== undefined) {
         config.socket = { enabled: true, path: input.socketPath };
+    }
+    if (input.heartbeat !== undefined) {
+        const url = new Scalar(`\${${HEARTBEAT_URL_ENV}}`);
+        url.type = Scalar.QUOTE_DOUBLE;
+        config["heartbeat-url"] = url;
+        if (input.heartbeat.interval !== undefined) {
+            config["heartbeat-interval"] = input.heartbeat.interval;
+        }
     }
     config.snapshot = {
         interval: input.timing.snapshotInterval,

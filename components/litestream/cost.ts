@@ -913,3 +913,102 @@ export function priceRequests(
     });
     return { totalUsd: byClass.reduce((sum, c) => sum + c.usd, 0), byClass };
 }
+
+// --- Restore drills --------------------------------------------------------------------------
+
+/**
+ * Levels Litestream 0.5.16's restore plan (`replica.go` `CalcRestorePlan`) lists below the
+ * snapshot level: 8 down to 0. Those above the config's compaction levels are empty, one
+ * request each.
+ */
+const RESTORE_PLAN_LEVELS = 9;
+
+/** Where a drill falls: when the snapshot it restores from was taken, and when it runs (epoch s). */
+export interface DrillPosition {
+    snapshotAtSeconds: number;
+    atSeconds: number;
+}
+
+/** E[floor(U(0, span) / period)]: whole periods in a span drawn uniformly from [0, span]. */
+function expectedWholePeriods(span: number, period: number): number {
+    if (span <= 0) return 0;
+    const n = Math.floor(span / period);
+    return ((period * (n * (n - 1))) / 2 + n * (span - n * period)) / span;
+}
+
+/**
+ * The requests of one restore drill of one database (the verifier, components/plan/verify.ts),
+ * from Litestream 0.5.16's source:
+ *
+ * - `restore -dry-run -json` computes the restore plan: one LIST of the snapshot level, then of
+ *   levels 8 to 0, each in pages of 1,000 keys (the kept files of each level, as the
+ *   replication model counts them);
+ * - `restore -txid <that TXID>` computes it again, and stops after the snapshot level when the
+ *   snapshot alone reaches the TXID (a database idle since its snapshot); then one GetObject a
+ *   file of the plan: the latest snapshot, and the files after it, the widest level first
+ *   (`restoreCandidateBetter`): the whole periods of the top level since the snapshot, then at
+ *   each level below the whole periods since the last file of the level above, and the L0 files
+ *   after the last L1 file;
+ * - the freshness check lists L0 once more when the database is written (a file in flight is
+ *   waited for).
+ *
+ * Without `at`, the average over drills that fall anywhere in the snapshot interval; with it,
+ * the drill at that moment of a run. The socket questions to the sidecar are no requests.
+ */
+export function drillRequests(input: CostModelInput, at?: DrillPosition): RequestCounts {
+    const s = modelState({ ...input, databases: 1 });
+    const I = s.timers.compactionIntervalsSeconds;
+    const n = I.length;
+    const S9 = input.snapshotIntervalSeconds;
+    const written = s.f > 0;
+    // Each level's share of its periods that got a file (1 for a busy database).
+    const share = (level: number) => Math.min(1, s.a[level] * I[level - 1]);
+    // Files read at levels 1..n (index = level), and L0.
+    const files: number[] = [0];
+    let l0: number;
+    if (at === undefined) {
+        for (let k = 1; k <= n; k++) {
+            const span = k === n ? S9 : Math.min(S9, I[k]);
+            files.push(share(k) * expectedWholePeriods(span, I[k - 1]));
+        }
+        l0 = s.f * (Math.min(S9, I[0]) / 2);
+    } else {
+        const lastBoundary = (period: number) =>
+            Math.max(at.snapshotAtSeconds, Math.floor(at.atSeconds / period) * period);
+        const boundaries = (from: number, period: number) =>
+            Math.max(0, Math.floor(at.atSeconds / period) - Math.floor(from / period));
+        for (let k = 1; k <= n; k++) {
+            const from = k === n ? at.snapshotAtSeconds : lastBoundary(I[k]);
+            files.push(share(k) * boundaries(from, I[k - 1]));
+        }
+        l0 = s.f * (at.atSeconds - lastBoundary(I[0]));
+    }
+    const after = files.reduce((sum, x) => sum + x, 0) + l0;
+    const other = (level: number) => input.otherKeys?.[level] ?? 0;
+    const window =
+        s.timers.l0RetentionSeconds + Math.min(I[0], s.timers.l0RetentionCheckIntervalSeconds) / 2;
+    const l0Kept = written ? Math.min(s.f * window, 1 + after) : 1;
+    let plan = listPages(s.keptSnapshot + other(SNAPSHOT_LEVEL)) + listPages(l0Kept + other(0));
+    for (let k = 1; k < RESTORE_PLAN_LEVELS; k++) {
+        plan += k <= n ? listPages(s.kept[k] + other(k)) : 1;
+    }
+    const counts = zeroCounts();
+    add(counts, {
+        ListObjectsV2: plan + (after > 0 ? plan : 1) + (written ? 1 : 0),
+        GetObject: 1 + after,
+    });
+    return counts;
+}
+
+/**
+ * The requests of the verifier's drills a month, all databases together: one drill of each
+ * database every `drillIntervalSeconds` (`verify.interval`).
+ */
+export function drillRequestsPerMonth(
+    input: CostModelInput,
+    drillIntervalSeconds: number,
+    monthSeconds = MONTH_SECONDS,
+): RequestCounts {
+    const drills = (monthSeconds / drillIntervalSeconds) * (input.databases ?? 1);
+    return scaleCounts(drillRequests(input), drills);
+}

@@ -7,8 +7,28 @@ export const CONFIG_PATH = "/etc/litestream.yml";
 export const HEALTHCHECK_SCRIPT_PATH = "/etc/litestream-healthcheck.sh";
 
 /**
- * Litestream's control socket inside the sidecar (Litestream's default path, so
- * `docker exec <sidecar> litestream list` works without `-socket`). The rendered config must
- * enable it: `socket: { enabled: true, path: CONTROL_SOCKET_PATH }`.
+ * The folder of Litestream's control socket, a volume of its own (`<app>-control`) shared by
+ * the sidecar and the verifier: the verifier asks the sidecar for each database's position
+ * and last successful sync there. Nothing else mounts it (the socket can stop and start
+ * replication).
  */
-export const CONTROL_SOCKET_PATH = "/var/run/litestream.sock";
+export const CONTROL_DIR = "/var/run/litestream";
+
+/**
+ * Litestream's control socket, in {@link CONTROL_DIR}. The rendered config must enable it:
+ * `socket: { enabled: true, path: CONTROL_SOCKET_PATH }`; `litestream list` in the sidecar then
+ * needs `-socket` with this path.
+ */
+export const CONTROL_SOCKET_PATH = `${CONTROL_DIR}/litestream.sock`;
+
+/** Where the verifier's script is uploaded. */
+export const VERIFY_SCRIPT_PATH = "/etc/litestream-verify.sh";
+
+/** Where the verifier's Perl helper (sockets, HTTP, metrics) is uploaded. */
+export const VERIFY_HELPER_PATH = "/etc/litestream-verify.pl";
+
+/**
+ * The verifier's own folder (its container's file system, not a volume): the outcome of the
+ * last drill, its metrics, and `scratch/`, where each drill restores and which it empties.
+ */
+export const VERIFY_STATE_DIR = "/var/lib/litestream-verify";

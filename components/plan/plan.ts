@@ -17,6 +17,11 @@
  * 5. The app starts last, after the restores and the healthy sidecar, so its first writes are
  *    already watched. On a first deploy no database exists until the app creates it: the
  *    sidecar's check accepts that (it lists the replica instead), so waiting cannot dead-lock.
+ * 6. With `verify.onDeploy`, a one-shot restore drill (./verify.ts) runs once the sidecar is
+ *    healthy, on every deploy; the verifier (`verify.enabled`, the default) starts after it,
+ *    so a failed drill stops the deploy there. The app does not wait for either: a replica
+ *    that does not restore is a reason to alert, not to keep the app down (the restores before
+ *    the sidecar already keep it off an empty database), and a running app is left running.
  *
  * Values only known during the deployment (the rendered config, the app's image and
  * environment) are references ({@link PlanRef}) that each target fills in; the credential is
@@ -25,7 +30,14 @@
 import { parseAppUser } from "../app-user";
 import { AppArgs } from "../args";
 import { DatabaseReplica } from "../litestream/databases";
-import { HEALTHCHECK_SCRIPT_PATH } from "./paths";
+import { parseGoDuration, SECOND_NS } from "../litestream/duration";
+import { HEARTBEAT_URL_ENV } from "../litestream/config";
+import {
+    CONTROL_DIR,
+    HEALTHCHECK_SCRIPT_PATH,
+    VERIFY_HELPER_PATH,
+    VERIFY_SCRIPT_PATH,
+} from "./paths";
 import {
     healthcheckDatabases,
     HealthcheckPlan,
@@ -36,9 +48,17 @@ import { PREFLIGHT_SCRIPT_PATH, renderPreflightScript } from "./preflight";
 import { needsOwnershipStep, renderOwnershipScript } from "./ownership";
 import { CONFIG_PATH } from "./paths";
 import { restoreCommandArgs } from "./restore";
+import {
+    renderVerifyScript,
+    verifierHealthcheck,
+    VERIFY_HEARTBEAT_ENV,
+    verifyPollSeconds,
+} from "./verify";
+import { VERIFY_HELPER } from "./verify-helper";
 
 /** What a container is for; also the value of its {@link LABEL_ROLE} label. */
-export type Role = "preflight" | "restore" | "ownership" | "litestream" | "app";
+export type Role =
+    "preflight" | "restore" | "ownership" | "litestream" | "app" | "verify" | "verify-deploy";
 
 /** A value the target fills in: known only during the deployment. */
 export interface PlanRef {
@@ -57,6 +77,19 @@ export const LABEL_DATABASE = "litestream-backup.database";
 
 /** The environment variables that carry the bucket credential (Litestream reads them). */
 export const CREDENTIAL_ENV = ["LITESTREAM_ACCESS_KEY_ID", "LITESTREAM_SECRET_ACCESS_KEY"];
+
+/**
+ * A secret the target fills in and injects as an environment variable, never into a file or a
+ * label: Litestream's heartbeat URL (which the config refers to as `${LITESTREAM_HEARTBEAT_URL}`)
+ * and the verifier's push monitor URL.
+ */
+export type SecretRef = "litestreamHeartbeatUrl" | "verifyHeartbeatUrl";
+
+/** One secret environment variable of a container. */
+export interface PlanSecretEnv {
+    name: string;
+    secret: SecretRef;
+}
 
 /** A file a container gets before it starts (no bind mount, no heredoc). */
 export interface PlanFile {
@@ -85,6 +118,16 @@ export interface ContainerPlan {
     user?: string;
     /** Mounts the data volume at the plan's `dataDir`. */
     dataVolume: boolean;
+    /** Mounts the control volume (Litestream's socket) at {@link CONTROL_DIR}. */
+    controlVolume: boolean;
+    /** Secret environment variables beyond the credential. */
+    secretEnv: PlanSecretEnv[];
+    /**
+     * A one-shot that runs on every deploy, not only when its definition changes: targets
+     * that create it only on change (the Docker deployment) give it a value of their own that
+     * changes on every run. Compose starts an exited one-shot on every `up` anyway.
+     */
+    everyDeploy?: boolean;
     /** `once`: runs to completion, and what comes after needs exit 0; `service`: keeps running. */
     run: "once" | "service";
     /** Keys of the containers that must have finished (`once`) or be healthy first. */
@@ -110,6 +153,10 @@ export interface DeploymentPlan {
     dataDir: string;
     /** Name of the network the containers share. */
     networkName: string;
+    /** Name of the volume that holds Litestream's control socket (sidecar and verifier). */
+    controlVolumeName: string;
+    /** Mount path of the control volume. */
+    controlDir: string;
 }
 
 /**
@@ -130,7 +177,10 @@ export interface PlanNames {
     litestream: string;
     preflight: string;
     ownership: string;
+    verify: string;
+    verifyDeploy: string;
     volume: string;
+    controlVolume: string;
     network: string;
     restore: (index: number) => string;
 }
@@ -142,7 +192,10 @@ export function planNames(appName: string): PlanNames {
         litestream: `${appName}-litestream`,
         preflight: `${appName}-preflight`,
         ownership: `${appName}-ownership`,
+        verify: `${appName}-verify`,
+        verifyDeploy: `${appName}-verify-deploy`,
         volume: `${appName}-data`,
+        controlVolume: `${appName}-control`,
         network: `${appName}-network`,
         restore: (index) => `${appName}-restore-${index}`,
     };
@@ -160,6 +213,23 @@ export interface PlanInput {
     litestreamImage: string;
     /** Sync interval the config is rendered with (Go duration). */
     syncInterval: string;
+    /** Litestream's own heartbeat is on: the sidecar gets its URL as a secret variable. */
+    litestreamHeartbeat?: boolean;
+    /** Restore drills; none when undefined or not enabled. */
+    verify?: VerifyPlanInput;
+    /** Port of the metrics endpoints (the sidecar's and the verifier's). */
+    metricsPort?: number;
+}
+
+/** The restore drills, validated and resolved. */
+export interface VerifyPlanInput {
+    enabled: boolean;
+    /** Seconds between two drills. */
+    intervalSeconds: number;
+    /** A drill on every deploy, after the sidecar is healthy. */
+    onDeploy: boolean;
+    /** A push monitor is set: the verifier gets its URL as a secret variable. */
+    heartbeat: boolean;
 }
 
 /** The plan of a deployment. */
@@ -183,6 +253,8 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
         appEnv: false,
         user: LITESTREAM_USER,
         dataVolume: false,
+        controlVolume: false,
+        secretEnv: [],
         run: "once",
         after: [],
         waitHealthy: false,
@@ -202,6 +274,8 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
               appEnv: false,
               user: LITESTREAM_USER,
               dataVolume: true,
+              controlVolume: false,
+              secretEnv: [],
               run: "once",
               after: [preflight.key],
               waitHealthy: false,
@@ -227,6 +301,8 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
                   appEnv: false,
                   user: LITESTREAM_USER,
                   dataVolume: true,
+                  controlVolume: false,
+                  secretEnv: [],
                   run: "once",
                   after: [preflight.key, ...restoreKeys],
                   waitHealthy: false,
@@ -256,6 +332,10 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
         appEnv: false,
         user: LITESTREAM_USER,
         dataVolume: true,
+        controlVolume: true,
+        secretEnv: input.litestreamHeartbeat
+            ? [{ name: HEARTBEAT_URL_ENV, secret: "litestreamHeartbeatUrl" }]
+            : [],
         run: "service",
         after: [preflight.key, ...restoreKeys, ...ownershipKeys],
         healthcheck: sidecarHealthcheck(input.databases.length),
@@ -276,6 +356,8 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
         appEnv: true,
         user: input.app.user,
         dataVolume: true,
+        controlVolume: false,
+        secretEnv: [],
         run: "service",
         after: [...restoreKeys, ...ownershipKeys, sidecar.key],
         waitHealthy: false,
@@ -287,10 +369,65 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
         stopGraceSeconds: APP_STOP_SECONDS,
     };
 
+    const verify = input.verify?.enabled ? input.verify : undefined;
+    const verifiers: ContainerPlan[] = [];
+    if (verify !== undefined) {
+        const syncSeconds = (parseGoDuration(input.syncInterval) as number) / SECOND_NS;
+        const script = renderVerifyScript({
+            databases: healthcheckDatabases(input.databases, input.syncInterval),
+            intervalSeconds: verify.intervalSeconds,
+            pollSeconds: verifyPollSeconds(syncSeconds),
+            metricsPort: input.metricsPort,
+        });
+        const drill = (key: string, r: Role, name: string, mode: "serve" | "once") => ({
+            key,
+            role: r,
+            name,
+            image: input.litestreamImage,
+            entrypoint: ["/bin/sh"],
+            command: [VERIFY_SCRIPT_PATH, mode],
+            files: [
+                config,
+                { path: VERIFY_SCRIPT_PATH, content: script },
+                { path: VERIFY_HELPER_PATH, content: VERIFY_HELPER },
+            ],
+            credentials: true,
+            appEnv: false,
+            user: LITESTREAM_USER,
+            // Restores go to the verifier's own scratch folder: it never mounts the app's volume.
+            dataVolume: false,
+            controlVolume: true,
+            secretEnv: verify.heartbeat
+                ? [{ name: VERIFY_HEARTBEAT_ENV, secret: "verifyHeartbeatUrl" as const }]
+                : [],
+            waitHealthy: false,
+            ports: [],
+            labels: role(r),
+        });
+        const onDeploy: ContainerPlan[] = verify.onDeploy
+            ? [
+                  {
+                      ...drill("verify-deploy", "verify-deploy", names.verifyDeploy, "once"),
+                      run: "once",
+                      after: [sidecar.key],
+                      everyDeploy: true,
+                  },
+              ]
+            : [];
+        verifiers.push(...onDeploy, {
+            ...drill("verify", "verify", names.verify, "serve"),
+            run: "service",
+            after: [sidecar.key, ...onDeploy.map((d) => d.key)],
+            healthcheck: verifierHealthcheck(VERIFY_SCRIPT_PATH),
+        });
+    }
+
     return {
-        containers: [preflight, ...restores, ...ownership, sidecar, app],
+        containers: [preflight, ...restores, ...ownership, sidecar, app, ...verifiers],
         volumeName: names.volume,
         dataDir: input.app.dataDir,
         networkName: names.network,
+        controlVolumeName: names.controlVolume,
+        controlDir: CONTROL_DIR,
     };
 }

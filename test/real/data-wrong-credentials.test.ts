@@ -7,7 +7,7 @@
  * passes when replication works, so the failure is caused by the credential alone.
  *
  * The health check names container paths (/etc/litestream.yml, its script, and Litestream's
- * control socket /var/run/litestream.sock): those path strings, and only those, are
+ * control socket /var/run/litestream/litestream.sock): those path strings, and only those, are
  * rewritten to files of the test folder (see HostDeployment in ../support/scenario.ts).
  */
 import { readdirSync, rmSync } from "node:fs";

@@ -192,30 +192,7 @@ export class S3Server {
      */
     async createAppendOnlyUser(bucket: string): Promise<S3Keys> {
         const keys = generateKeys("append");
-        const admin = await runProc(
-            "versitygw-admin",
-            depsBinary("versitygw"),
-            [
-                "admin",
-                "create-user",
-                "--access",
-                keys.accessKeyId,
-                "--secret",
-                keys.secretAccessKey,
-                "--role",
-                "user",
-            ],
-            {
-                env: minimalEnv({
-                    ADMIN_ACCESS_KEY_ID: this.root.accessKeyId,
-                    ADMIN_SECRET_ACCESS_KEY: this.root.secretAccessKey,
-                    ADMIN_ENDPOINT_URL: this.endpoint,
-                }),
-                timeoutMs: 15_000,
-            },
-        );
-        if (admin.code !== 0)
-            throw new Error(`versitygw admin create-user failed:\n${admin.output}`);
+        await this.createUser(keys);
         const principal = { AWS: [keys.accessKeyId] };
         const policy = {
             Version: "2012-10-17",
@@ -244,6 +221,72 @@ export class S3Server {
             new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }),
         );
         return keys;
+    }
+
+    /**
+     * A user that may list the bucket and put and delete its objects but never read one: an
+     * Allow for those actions and an explicit Deny of `s3:GetObject`, as a bucket policy (it
+     * replaces the bucket's policy). Replication works with it; a restore does not.
+     */
+    async createNoReadUser(bucket: string): Promise<S3Keys> {
+        const keys = generateKeys("noread");
+        await this.createUser(keys);
+        const principal = { AWS: [keys.accessKeyId] };
+        const policy = {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: principal,
+                    Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+                    Resource: [`arn:aws:s3:::${bucket}`],
+                },
+                {
+                    Effect: "Allow",
+                    Principal: principal,
+                    Action: ["s3:PutObject", "s3:DeleteObject"],
+                    Resource: [`arn:aws:s3:::${bucket}/*`],
+                },
+                {
+                    Effect: "Deny",
+                    Principal: principal,
+                    Action: ["s3:GetObject"],
+                    Resource: [`arn:aws:s3:::${bucket}/*`],
+                },
+            ],
+        };
+        await this.client().send(
+            new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }),
+        );
+        return keys;
+    }
+
+    /** Creates a versitygw user (role `user`) with these keys. */
+    private async createUser(keys: S3Keys): Promise<void> {
+        const admin = await runProc(
+            "versitygw-admin",
+            depsBinary("versitygw"),
+            [
+                "admin",
+                "create-user",
+                "--access",
+                keys.accessKeyId,
+                "--secret",
+                keys.secretAccessKey,
+                "--role",
+                "user",
+            ],
+            {
+                env: minimalEnv({
+                    ADMIN_ACCESS_KEY_ID: this.root.accessKeyId,
+                    ADMIN_SECRET_ACCESS_KEY: this.root.secretAccessKey,
+                    ADMIN_ENDPOINT_URL: this.endpoint,
+                }),
+                timeoutMs: 15_000,
+            },
+        );
+        if (admin.code !== 0)
+            throw new Error(`versitygw admin create-user failed:\n${admin.output}`);
     }
 
     /** Lines of the access log, over every start. */

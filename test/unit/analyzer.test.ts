@@ -19,7 +19,15 @@ describe("component-package analyzer", () => {
         ).analyze();
         const component = result.components.LitestreamBackup;
         expect(Object.keys(component.inputs).sort()).toEqual(
-            ["app", "autoRestore", "docker", "litestream", "replication", "storage"].sort(),
+            [
+                "app",
+                "autoRestore",
+                "docker",
+                "litestream",
+                "replication",
+                "storage",
+                "verify",
+            ].sort(),
         );
         expect(component.inputs.storage).toMatchObject({
             $ref: "#/types/litestream-backup:index:StorageArgs",
@@ -40,6 +48,7 @@ describe("component-package analyzer", () => {
                 "replicaUrls",
                 "restoreCommand",
                 "secretAccessKey",
+                "verifyContainerName",
                 "volumeName",
             ].sort(),
         );
@@ -53,8 +62,19 @@ describe("component-package analyzer", () => {
                 "ReplicationPreset",
                 "StorageArgs",
                 "StorageProvider",
+                "VerifyArgs",
             ].sort(),
         );
+        expect(Object.keys(result.typeDefinitions.VerifyArgs.properties ?? {}).sort()).toEqual([
+            "enabled",
+            "heartbeatUrl",
+            "interval",
+            "onDeploy",
+        ]);
+        expect(result.typeDefinitions.VerifyArgs.properties?.onDeploy).toMatchObject({
+            type: "boolean",
+            optional: true,
+        });
         expect(result.typeDefinitions.StorageProvider.enum?.map((e) => e.value)).toEqual([
             "local",
             "r2",

@@ -77,7 +77,7 @@ describe("LitestreamBackup", () => {
         const yaml = await resolve(backup.litestreamConfig);
         expect(parse(yaml)).toEqual({
             // The sidecar's health check reads each database's last sync from this socket.
-            socket: { enabled: true, path: "/var/run/litestream.sock" },
+            socket: { enabled: true, path: "/var/run/litestream/litestream.sock" },
             snapshot: { interval: "24h", retention: "168h" },
             // Litestream's timers, set for the preset (litestream/timing.ts).
             levels: [{ interval: "1h" }],

@@ -117,6 +117,52 @@ describe("composeFile and composeEnv", () => {
     });
 });
 
+describe("the verifier in the Compose file", () => {
+    it("runs after the healthy sidecar and the drill on deploy, the push URLs as variables", async () => {
+        const args = s3Compatible("drills");
+        args.verify = {
+            interval: "1h",
+            onDeploy: true,
+            heartbeatUrl: pulumi.secret("https://hc-ping.com/verify-token"),
+        };
+        args.litestream = { heartbeatUrl: "https://hc-ping.com/litestream-token" };
+        const backup = new lib.LitestreamBackup("drills", args);
+        const file = await resolve(backup.composeFile);
+        expect(file).not.toContain("verify-token");
+        expect(file).not.toContain("litestream-token");
+        const model = parse(file);
+        expect(model.services["verify-deploy"]).toMatchObject({
+            container_name: "drills-verify-deploy",
+            command: ["/etc/litestream-verify.sh", "once"],
+            restart: "no",
+            depends_on: { litestream: { condition: "service_healthy" } },
+            volumes: [{ type: "volume", source: "control", target: "/var/run/litestream" }],
+        });
+        expect(model.services.verify).toMatchObject({
+            container_name: "drills-verify",
+            command: ["/etc/litestream-verify.sh", "serve"],
+            restart: "unless-stopped",
+            depends_on: {
+                litestream: { condition: "service_healthy" },
+                "verify-deploy": { condition: "service_completed_successfully" },
+            },
+        });
+        expect(model.services.verify.environment.VERIFY_HEARTBEAT_URL).toBe(
+            "${VERIFY_HEARTBEAT_URL:?set it to the push monitor URL of verify.heartbeatUrl, which is secret in the stack (composeEnv)}",
+        );
+        expect(model.services.litestream.environment.LITESTREAM_HEARTBEAT_URL).toMatch(
+            /^\$\{LITESTREAM_HEARTBEAT_URL:\?/,
+        );
+        expect(model.volumes.control.name).toBe("drills-control");
+        expect(await resolve(backup.composeEnv)).toMatchObject({
+            VERIFY_HEARTBEAT_URL: "https://hc-ping.com/verify-token",
+            LITESTREAM_HEARTBEAT_URL: "https://hc-ping.com/litestream-token",
+        });
+        expect(await pulumi.isSecret(backup.composeEnv)).toBe(true);
+        expect(await resolve(backup.verifyContainerName)).toBe("drills-verify");
+    });
+});
+
 describe("docker.deploy: false", () => {
     it("creates nothing on a Docker host, and the outputs name what the Compose file runs", async () => {
         const args = s3Compatible("fileonly");

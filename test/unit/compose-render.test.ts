@@ -287,6 +287,8 @@ describe("renderCompose", () => {
             credentials: true,
             appEnv: false,
             dataVolume: true,
+            controlVolume: false,
+            secretEnv: [],
             run: "once",
             after,
             waitHealthy: false,

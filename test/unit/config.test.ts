@@ -265,6 +265,30 @@ describe("renderLitestreamConfig", () => {
         expect(parse(defaults).snapshot).toEqual({ interval: "6h", retention: "720h" });
     });
 
+    it("refers to Litestream's heartbeat URL by its variable, and only when one is set", () => {
+        const base = {
+            target: R2,
+            databases: resolveDatabases("/data", ["a.db"], "p"),
+            timing: resolveTiming(undefined),
+            retentionEnabled: true,
+        };
+        const yaml = renderLitestreamConfig({ ...base, heartbeat: { interval: "1m" } });
+        expect(yaml).toContain(
+            'heartbeat-url: "${LITESTREAM_HEARTBEAT_URL}"\nheartbeat-interval: 1m\n',
+        );
+        expect(parse(yaml)["heartbeat-url"]).toBe("${LITESTREAM_HEARTBEAT_URL}");
+        // Litestream's default interval (5m) when none is given.
+        expect(parse(renderLitestreamConfig({ ...base, heartbeat: {} }))).not.toHaveProperty(
+            "heartbeat-interval",
+        );
+        const without = parse(renderLitestreamConfig(base));
+        expect(without).not.toHaveProperty("heartbeat-url");
+        expect(without).not.toHaveProperty("heartbeat-interval");
+        // What Litestream reads once it has expanded the variable (os.ExpandEnv, then YAML).
+        const url = "https://hc-ping.com/5f1e0c3a?x=1&y=#z";
+        expect(parse(yaml.replace("${LITESTREAM_HEARTBEAT_URL}", url))["heartbeat-url"]).toBe(url);
+    });
+
     it("turns Litestream retention off for append-only storage", () => {
         const doc = parse(
             renderLitestreamConfig({

@@ -8,6 +8,8 @@ import {
     costInputFromTiming,
     CostModelInput,
     LITESTREAM_DEFAULT_TIMERS,
+    drillRequests,
+    drillRequestsPerMonth,
     keptHistorySeconds,
     l0FileRate,
     listPages,
@@ -598,5 +600,80 @@ describe("cost model: prices", () => {
             { name: "B", requests: 500_000, usd: 0.18 },
         ]);
         expect(priced.totalUsd).toBeCloseTo(13.68, 12);
+    });
+});
+
+describe("cost model: restore drills", () => {
+    const busy = { commitsPerSecond: 1, walFramesPerCommit: 1 };
+    const idle = { commitsPerSecond: 0, walFramesPerCommit: 1 };
+
+    it("lists ten levels twice and reads the snapshot and the files after it, by hand", () => {
+        // A drill 95 s after a snapshot taken at 12:00:00, the database written every second:
+        // the plan is the snapshot, the L1 files of 12:00:30, 12:01:00 and 12:01:30, and the L0
+        // files of the 5 s after 12:01:30.
+        const noon = Date.UTC(2026, 0, 1, 12) / 1000;
+        const input = costInputFromTiming(PRESETS[ReplicationPreset.Active], busy, {
+            replicaAgeSeconds: 95,
+        });
+        const drill = drillRequests(input, { snapshotAtSeconds: noon, atSeconds: noon + 95 });
+        const l0 = l0FileRate(busy);
+        expect(drill.GetObject).toBeCloseTo(
+            1 + 3 + 5 * (l0.changeTicksPerSecond + l0.checkpointsPerSecond),
+        );
+        // Each plan: one page for each of the snapshot level, L3, L2, L1 and L0, and the five
+        // empty levels 4 to 8; the freshness check lists L0 once more.
+        expect(drill.ListObjectsV2).toBe(10 + 10 + 1);
+        expect(totalRequests(drill)).toBe(drill.GetObject + drill.ListObjectsV2);
+    });
+
+    it("reads only the snapshot of a database idle since it, and lists the plan once more", () => {
+        const input = costInputFromTiming(PRESETS[ReplicationPreset.Active], idle);
+        const drill = drillRequests(input);
+        expect(drill.GetObject).toBe(1);
+        expect(drill.ListObjectsV2).toBe(10 + 1);
+    });
+
+    it("averages the files after the snapshot over the snapshot interval", () => {
+        const input = costInputFromTiming(PRESETS[ReplicationPreset.Active], busy);
+        const rates = l0FileRate(busy);
+        const f = rates.changeTicksPerSecond + rates.checkpointsPerSecond;
+        // 1 h snapshots: on average 5.5 whole five-minute L2 files, 4.5 L1 files, 15 s of L0.
+        expect(drillRequests(input).GetObject).toBeCloseTo(1 + 5.5 + 4.5 + 15 * f, 5);
+    });
+
+    it("reads the component's levels: active's one level of 5 min, then 10 s L0 files", () => {
+        const input = costInputFromTiming(
+            resolveTiming({ preset: ReplicationPreset.Active }),
+            busy,
+        );
+        const s = l0FileRate(
+            busy,
+            timersFromTiming(resolveTiming({ preset: ReplicationPreset.Active })),
+        );
+        const f = s.changeTicksPerSecond + s.checkpointsPerSecond;
+        // 1 h snapshots: on average 5.5 whole five-minute L1 files, then 150 s of L0 files.
+        expect(drillRequests(input).GetObject).toBeCloseTo(1 + 5.5 + 150 * f, 5);
+        // A drill 7 min 30 s after a snapshot taken at 12:00:00: the L1 file of 12:05, then
+        // the L0 files of the 2 min 30 s after it.
+        const noon = Date.UTC(2026, 0, 1, 12) / 1000;
+        const at = drillRequests(
+            { ...input, replicaAgeSeconds: 450 },
+            { snapshotAtSeconds: noon, atSeconds: noon + 450 },
+        );
+        expect(at.GetObject).toBeCloseTo(1 + 1 + 150 * f, 5);
+        // Each plan: the snapshot level, L1, L0, and the seven empty levels 2 to 8.
+        expect(at.ListObjectsV2).toBe(10 + 10 + 1);
+    });
+
+    it("adds a month of drills every interval, for every database", () => {
+        const input = costInputFromTiming(PRESETS[ReplicationPreset.Active], busy, {
+            databases: 2,
+        });
+        const one = drillRequests(input);
+        const month = drillRequestsPerMonth(input, 6 * 3600);
+        expect(month.GetObject).toBeCloseTo(one.GetObject * 120 * 2);
+        expect(month.ListObjectsV2).toBeCloseTo(one.ListObjectsV2 * 120 * 2);
+        // A small addition to what replication makes.
+        expect(totalRequests(month) / totalRequests(requestsPerMonth(input))).toBeLessThan(0.01);
     });
 });

@@ -100,7 +100,7 @@ describe("the script", () => {
           # Health check of the Litestream sidecar, written by litestream-backup.
           # Healthy when every database is replicating and its last successful replica sync is recent,
           # or, for a database the app has not created yet, when the replica can be listed.
-          list=$(litestream list -socket /var/run/litestream.sock -timeout 5 2>&1) || {
+          list=$(litestream list -socket /var/run/litestream/litestream.sock -timeout 5 2>&1) || {
               echo "litestream did not answer on its control socket: $list"
               exit 1
           }

@@ -22,6 +22,8 @@ import {
 
 const KEY_ID = "AKIAEXAMPLEKEYID0001";
 const SECRET = "s3cr3t-example-secret-access-key-0002";
+const VERIFY_PING = "https://hc-ping.com/5f1e0c3a-verify";
+const LITESTREAM_PING = "https://hc-ping.com/5f1e0c3a-litestream";
 const FAILED_LOG = [
     'time=2026-11-26T07:21:25.280Z level=INFO msg=litestream version=v0.5.16 level=""',
     "Error: get v0.3.x time bounds: s3: list generations: operation error S3: ListObjectsV2, https response error StatusCode: 403, api error SignatureDoesNotMatch",
@@ -49,7 +51,9 @@ beforeAll(async () => {
             "docker:index/container:Container": (r) => {
                 // ... and the ownership step of the component named "chownfail".
                 const broken =
-                    r.name.startsWith("broken-restore-") || r.name === "chownfail-ownership";
+                    r.name.startsWith("broken-restore-") ||
+                    r.name === "chownfail-ownership" ||
+                    r.name === "drillfail-verify-deploy";
                 return {
                     name: r.inputs.name ?? r.name,
                     exitCode: broken ? 1 : 0,
@@ -87,6 +91,8 @@ interface BuildOptions {
     databases?: string[];
     metricsPort?: number;
     user?: string;
+    verify?: { onDeploy: boolean; heartbeat: boolean };
+    litestreamHeartbeat?: boolean;
 }
 
 function build(name: string, options: BuildOptions = {}): Built {
@@ -134,6 +140,8 @@ function build(name: string, options: BuildOptions = {}): Built {
             autoRestore: options.autoRestore ?? true,
             litestreamImage: "litestream/litestream:0.5.16",
             syncInterval: timing.resolveTiming(undefined).syncInterval,
+            litestreamHeartbeat: options.litestreamHeartbeat,
+            verify: options.verify && { enabled: true, intervalSeconds: 3600, ...options.verify },
         }),
         app: {
             image: "ghcr.io/acme/meds:1.4.2",
@@ -144,6 +152,11 @@ function build(name: string, options: BuildOptions = {}): Built {
         config: rendered,
         target,
         dockerHost: host.createDockerHost(name, options.docker, parent),
+        secrets: {
+            litestreamHeartbeatUrl: pulumi.secret(LITESTREAM_PING),
+            verifyHeartbeatUrl: pulumi.secret(VERIFY_PING),
+        },
+        runId: "2026-01-01T00:00:00.000Z",
         parent,
     };
     return { ctx, dep: deployment.createDeployment(ctx), parent, children, ready };
@@ -216,11 +229,20 @@ describe("createDeployment", () => {
         const volume = registered("meds-data");
         expect(volume.type).toBe("docker:index/volume:Volume");
         expect(volume.inputs.name).toBe("meds-data");
-        for (const name of ["meds-app", "meds-litestream", "meds-restore-0", "meds-restore-1"]) {
+        for (const name of ["meds-app", "meds-restore-0", "meds-restore-1"]) {
             expect(registered(name).inputs.volumes, name).toEqual([
                 { volumeName: "meds-data", containerPath: "/app/data" },
             ]);
         }
+        // The sidecar also mounts the control volume, where its socket is.
+        expect(registered("meds-litestream").inputs.volumes).toEqual([
+            { volumeName: "meds-data", containerPath: "/app/data" },
+            { volumeName: "meds-control", containerPath: "/var/run/litestream" },
+        ]);
+        expect(registered("meds-control").inputs.labels).toContainEqual({
+            label: "litestream-backup.role",
+            value: "control",
+        });
     });
 
     it("creates the app only after the restore gate and the sidecar (resource options)", () => {
@@ -371,6 +393,7 @@ describe("createDeployment", () => {
         const dockerChildren = built.children.filter((c) => c.type.startsWith("docker:"));
         expect(dockerChildren.map((c) => c.name).sort()).toEqual([
             "meds-app",
+            "meds-control",
             "meds-data",
             "meds-litestream",
             "meds-network",
@@ -487,6 +510,87 @@ describe("createDeployment with app.user", () => {
     });
 });
 
+describe("createDeployment with the verifier", () => {
+    let built: Built;
+
+    beforeAll(async () => {
+        built = build("drills", {
+            verify: { onDeploy: true, heartbeat: true },
+            litestreamHeartbeat: true,
+        });
+        await resolve(built.dep.appContainer.name);
+        await settle();
+    });
+
+    it("runs the verifier on the control volume only, never the app's volume", () => {
+        const inputs = registered("drills-verify").inputs;
+        expect(inputs).toMatchObject({
+            name: "drills-verify",
+            image: "litestream/litestream:0.5.16",
+            entrypoints: ["/bin/sh"],
+            command: ["/etc/litestream-verify.sh", "serve"],
+            user: "0:0",
+            restart: "unless-stopped",
+            volumes: [{ volumeName: "drills-control", containerPath: "/var/run/litestream" }],
+            healthcheck: {
+                tests: ["CMD", "/bin/sh", "/etc/litestream-verify.sh", "status"],
+                interval: "10s",
+                timeout: "5s",
+                retries: 1,
+                startPeriod: "0s",
+            },
+        });
+        expect(inputs.wait).toBeUndefined();
+        expect(inputs.attach).toBeUndefined();
+        expect(built.dep.verifyContainer).toBe(built.dep.containers.verify);
+    });
+
+    it("gives the push monitors' URLs only as secret variables, never in a file or label", () => {
+        const verify = registered("drills-verify").inputs;
+        expect(isSecretInput(verify.envs)).toBe(true);
+        expect(unwrapSecrets(verify.envs)).toEqual([
+            `LITESTREAM_ACCESS_KEY_ID=${KEY_ID}`,
+            `LITESTREAM_SECRET_ACCESS_KEY=${SECRET}`,
+            `VERIFY_HEARTBEAT_URL=${VERIFY_PING}`,
+        ]);
+        const sidecar = registered("drills-litestream").inputs;
+        expect(isSecretInput(sidecar.envs)).toBe(true);
+        expect(unwrapSecrets(sidecar.envs)).toContain(
+            `LITESTREAM_HEARTBEAT_URL=${LITESTREAM_PING}`,
+        );
+        for (const r of resources.filter((x) => x.name.startsWith("drills-"))) {
+            const visible = JSON.stringify({ ...r.inputs, envs: undefined });
+            expect(visible, r.name).not.toContain("hc-ping.com");
+        }
+        expect(JSON.stringify(unwrapSecrets(registered("drills-app").inputs.envs))).not.toContain(
+            "hc-ping.com",
+        );
+    });
+
+    it("runs the drill on deploy as a one-shot after the sidecar, on every deploy", async () => {
+        const inputs = registered("drills-verify-deploy").inputs;
+        expect(inputs).toMatchObject({
+            command: ["/etc/litestream-verify.sh", "once"],
+            attach: true,
+            restart: "no",
+        });
+        expect(inputs.labels).toContainEqual({
+            label: "litestream-backup.deploy-run",
+            value: "2026-01-01T00:00:00.000Z",
+        });
+        expect(dependsOn(built.children, "drills-verify-deploy")).toEqual([
+            built.dep.litestreamContainer,
+        ]);
+        // The verifier follows it through its gate; the app does not wait for either.
+        const verify = built.children.find((c) => c.name === "drills-verify");
+        const gate = await getAllResources(pulumi.output(verify?.props.restart));
+        expect(gate.has(built.dep.containers["verify-deploy"])).toBe(true);
+        expect(dependsOn(built.children, "drills-app")).not.toContain(
+            built.dep.containers["verify-deploy"],
+        );
+    });
+});
+
 describe("createDeployment on an ssh host", () => {
     it("hands the ssh host and options to the provider every child uses", async () => {
         const sshOpts = ["-o", "StrictHostKeyChecking=accept-new", "-i", "~/.ssh/deploy"];
@@ -564,6 +668,26 @@ describe("the restore gate", () => {
             for (const message of failures) {
                 for (const part of expected) expect(message).toContain(part);
             }
+        }
+    });
+
+    it("stops the deploy at the verifier when the drill on deploy fails, and not the app", async () => {
+        const seen = await unhandledDuring(async () => {
+            build("drillfail", { verify: { onDeploy: true, heartbeat: false } });
+            await settle();
+            await settle();
+        });
+        const names = resources.map((r) => r.name);
+        expect(names).toContain("drillfail-verify-deploy");
+        expect(names).toContain("drillfail-app");
+        expect(names).not.toContain("drillfail-verify");
+        const failures = seen.map((e) => e.message).filter((m) => m.includes('"restart"'));
+        expect(failures.length).toBeGreaterThanOrEqual(1);
+        for (const message of failures) {
+            expect(message).toContain(
+                "The restore drill on deploy failed: container drillfail-verify-deploy exited with code 1.",
+            );
+            expect(message).toContain("The app and the Litestream sidecar were left running");
         }
     });
 

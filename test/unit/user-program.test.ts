@@ -64,11 +64,13 @@ describe("a program that uses LitestreamBackup, under the documented plain mock"
             "litestream-backup:index:LitestreamBackup::meds",
             "pulumi:providers:docker::meds-docker",
             "docker:index/volume:Volume::meds-data",
+            "docker:index/volume:Volume::meds-control",
             "docker:index/network:Network::meds-network",
             "docker:index/container:Container::meds-preflight",
             "docker:index/container:Container::meds-restore-0",
             "docker:index/container:Container::meds-litestream",
             "docker:index/container:Container::meds-app",
+            "docker:index/container:Container::meds-verify",
         ]);
     });
 
@@ -102,6 +104,7 @@ describe("the same program in a preview", () => {
             "docker:index/container:Container::meds-restore-0",
             "docker:index/container:Container::meds-litestream",
             "docker:index/container:Container::meds-app",
+            "docker:index/container:Container::meds-verify",
         ]);
     });
 });

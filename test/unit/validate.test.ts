@@ -620,6 +620,94 @@ const BAD: [string, Mutation, string, string][] = [
         "`litestream.metricsPort` is `0`: use a whole number from 1 to 65535.",
     ],
     [
+        "verify not an object",
+        (a) => (a.verify = "6h" as unknown as LitestreamBackupArgs["verify"]),
+        "verify",
+        '`verify` must be an object, e.g. `{ interval: "6h" }`, or left out for the defaults.',
+    ],
+    [
+        "verify.enabled a string",
+        (a) => (a.verify = { enabled: "yes" as unknown as boolean }),
+        "verify.enabled",
+        '`verify.enabled` is `"yes"`: use `true` or `false`, without quotes.',
+    ],
+    [
+        "verify.onDeploy a string",
+        (a) => (a.verify = { onDeploy: "true" as unknown as boolean }),
+        "verify.onDeploy",
+        '`verify.onDeploy` is `"true"`: use `true` or `false`, without quotes.',
+    ],
+    [
+        "verify.interval not a duration",
+        (a) => (a.verify = { interval: "6 hours" }),
+        "verify.interval",
+        "`verify.interval` `6 hours` is not a positive Go duration: write numbers with units and no spaces, e.g. `10s`, `1h30m` (units ns, us, ms, s, m, h; days are `24h`).",
+    ],
+    [
+        "verify.interval in days",
+        (a) => (a.verify = { interval: "1d" }),
+        "verify.interval",
+        "`verify.interval` `1d` is not a positive Go duration: write numbers with units and no spaces, e.g. `10s`, `1h30m` (units ns, us, ms, s, m, h; days are `24h`).",
+    ],
+    [
+        "verify.interval below the floor",
+        (a) => (a.verify = { interval: "10s" }),
+        "verify.interval",
+        "`verify.interval` `10s` is shorter than `1m`: each drill lists the replica and downloads its latest snapshot and every file after it, so drills this often would multiply requests and download volume and keep a core busy; use `1m` or more (the default is `6h`).",
+    ],
+    [
+        "verify.heartbeatUrl without scheme",
+        (a) => (a.verify = { heartbeatUrl: "hc-ping.com/5f1e0c3a" }),
+        "verify.heartbeatUrl",
+        "`verify.heartbeatUrl` is not a URL: give the push monitor's ping URL with its scheme, e.g. `https://hc-ping.com/<uuid>`.",
+    ],
+    [
+        "verify.heartbeatUrl another scheme",
+        (a) => (a.verify = { heartbeatUrl: "ftp://hc.example.com/5f1e0c3a" }),
+        "verify.heartbeatUrl",
+        "`verify.heartbeatUrl` uses `ftp`: use an `http://` or `https://` URL, e.g. `https://hc-ping.com/<uuid>`.",
+    ],
+    [
+        "verify.heartbeatUrl with a password",
+        (a) => (a.verify = { heartbeatUrl: "https://me:secret@hc.example.com/ping/x" }),
+        "verify.heartbeatUrl",
+        "`verify.heartbeatUrl` holds a user name or password, which is not sent: use a ping URL that carries its key in the path, e.g. `https://hc-ping.com/<uuid>`.",
+    ],
+    [
+        "verify.heartbeatUrl empty",
+        (a) => (a.verify = { heartbeatUrl: "" }),
+        "verify.heartbeatUrl",
+        "`verify.heartbeatUrl` must be the push monitor's URL as a string, e.g. `https://hc-ping.com/<uuid>`.",
+    ],
+    [
+        "a drill on deploy without the verifier",
+        (a) => (a.verify = { enabled: false, onDeploy: true }),
+        "verify.onDeploy",
+        "`verify.onDeploy` is true but `verify.enabled` is false: a drill on deploy needs the verifier; set `verify.enabled` to true, or leave `verify.onDeploy` out.",
+    ],
+    [
+        "litestream.heartbeatUrl not http",
+        (a) => (a.litestream = { heartbeatUrl: "mailto:ops@example.com" }),
+        "litestream.heartbeatUrl",
+        "`litestream.heartbeatUrl` uses `mailto`: use an `http://` or `https://` URL, e.g. `https://hc-ping.com/<uuid>`.",
+    ],
+    [
+        "litestream.heartbeatInterval under a minute",
+        (a) =>
+            (a.litestream = {
+                heartbeatUrl: "https://hc-ping.com/5f1e0c3a",
+                heartbeatInterval: "30s",
+            }),
+        "litestream.heartbeatInterval",
+        "`litestream.heartbeatInterval` `30s` is shorter than `1m`: Litestream refuses a heartbeat interval under a minute and would not start; use `1m` or more (Litestream's default is `5m`).",
+    ],
+    [
+        "litestream.heartbeatInterval without a URL",
+        (a) => (a.litestream = { heartbeatInterval: "5m" }),
+        "litestream.heartbeatInterval",
+        "`litestream.heartbeatInterval` is set but `litestream.heartbeatUrl` is not: set the URL Litestream pings, or remove the interval.",
+    ],
+    [
         "storage missing",
         (a) => delete (a as Partial<LitestreamBackupArgs>).storage,
         "storage",
@@ -746,6 +834,33 @@ describe("validateArgs", () => {
             },
         ],
         ["deployed on the local engine, said explicitly", (a) => (a.docker = { deploy: true })],
+        [
+            "every verify field",
+            (a) =>
+                (a.verify = {
+                    enabled: true,
+                    interval: "1h30m",
+                    heartbeatUrl: "https://hc-ping.com/5f1e0c3a-8d0e-4a4e-9f5b-2f4b0c1d2e3f",
+                    onDeploy: true,
+                }),
+        ],
+        ["the shortest verify interval", (a) => (a.verify = { interval: "1m" })],
+        ["verify off", (a) => (a.verify = { enabled: false })],
+        [
+            "an Uptime Kuma push URL over plain http",
+            (a) =>
+                (a.verify = {
+                    heartbeatUrl: "http://kuma.lan:3001/api/push/Tk3nA?status=up&msg=OK&ping=",
+                }),
+        ],
+        [
+            "Litestream's own heartbeat every minute",
+            (a) =>
+                (a.litestream = {
+                    heartbeatUrl: "https://hc-ping.com/5f1e0c3a",
+                    heartbeatInterval: "1m",
+                }),
+        ],
     ];
     it.each(GOOD)("accepts %s", (_desc, mutate) => {
         const args = base();
@@ -781,7 +896,24 @@ describe("validateArgs", () => {
         const unknown = { apply: () => undefined } as unknown as string;
         const args = base();
         args.storage = { provider: StorageProvider.R2, accountId: unknown, bucketName: unknown };
+        args.verify = { heartbeatUrl: unknown };
+        args.litestream = { heartbeatUrl: unknown };
         expect(validateArgs("meds", args)).toEqual([]);
+    });
+
+    it("never quotes a push monitor's URL, which is a secret", () => {
+        for (const url of [
+            "hc-ping.com/secret-token",
+            "ftp://x/secret-token",
+            "https://u:p@x/secret-token",
+        ]) {
+            const args = base();
+            args.verify = { heartbeatUrl: url };
+            args.litestream = { heartbeatUrl: url };
+            const issues = validateArgs("meds", args);
+            expect(issues).toHaveLength(2);
+            for (const issue of issues) expect(issue.reason).not.toContain("secret-token");
+        }
     });
 });
 

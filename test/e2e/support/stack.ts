@@ -160,11 +160,14 @@ export class E2EStack {
         return result;
     }
 
-    /** `pulumi config set --path` (with `--secret` when asked). */
+    /**
+     * `pulumi config set --path` (with `--secret` when asked). The flags come first and `--`
+     * ends them: a generated secret may start with `-`, which the CLI would read as a flag.
+     */
     async setConfig(key: string, value: string, secret = false): Promise<void> {
-        const args = ["config", "set", "--path", `litestream-backup:${key}`, value];
-        if (secret) args.push("--secret");
-        const result = await this.pulumi(args);
+        const flags = ["--path", "--stack", this.name, ...(secret ? ["--secret"] : [])];
+        const args = ["config", "set", ...flags, "--", `litestream-backup:${key}`, value];
+        const result = await this.project.pulumi(args);
         if (result.code !== 0)
             throw new Error(`pulumi config set ${key} failed:\n${result.stderr}`);
     }
