@@ -49,7 +49,7 @@ export function dockerHealthcheck(check: HealthcheckPlan): docker.types.input.Co
 /** Creates the volume and the plan's containers. */
 export function createDeployment(ctx: DeploymentContext): Deployment {
     const { plan } = ctx;
-    const opts = { parent: ctx.parent, provider: ctx.dockerHost.provider };
+    const opts = { parent: ctx.parent, ...ctx.dockerHost.opts };
     const labels = (extra: Record<string, string>) => [
         ...ctx.dockerHost.labels,
         ...Object.entries(extra).map(([label, value]) => ({ label, value })),
@@ -75,8 +75,10 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
                 `${CREDENTIAL_ENV[1]}=${secret}`,
             ]),
     );
-    const fileContent = (file: PlanFile): pulumi.Input<string> =>
-        typeof file.content === "string" ? file.content : ctx.config;
+    const fileContent = (file: PlanFile): pulumi.Input<string> => {
+        if (typeof file.content === "string") return file.content;
+        return file.content.ref === "ownerConfig" ? ctx.ownerConfig : ctx.config;
+    };
 
     const containers: Record<string, docker.Container> = {};
     const plans: Record<string, ContainerPlan> = {};

@@ -13,6 +13,11 @@ export interface DockerHost {
     prefix: string;
     /** Labels every Docker object of the component carries. */
     labels: { label: string; value: string }[];
+    /**
+     * Options of every Docker object on the host: its provider, and a replacement whenever the
+     * provider is replaced (a new `docker.host`), see {@link createDockerHost}.
+     */
+    opts: { provider: docker.Provider; replaceWith: pulumi.Resource[] };
 }
 
 /** Label keys every Docker object of the component carries, so it can be found and cleaned. */
@@ -33,6 +38,17 @@ export function componentLabels(name: string): { label: string; value: string }[
  * The Docker provider for `docker.host` (the local engine when unset) and the component's
  * user-defined network, `<prefix>-network`. Every container, volume and network of the component
  * goes through this provider, so one `docker.host` moves the whole deployment.
+ *
+ * A new `docker.host` replaces the provider and, through `replaceWith`, every Docker object on
+ * it. The docker provider itself treats a new host as an update in place (measured: `pulumi up`
+ * then changed the provider and nothing else, reported success, and left the new server
+ * empty). The replacement deletes before it creates, the provider too (its own delete is a
+ * no-op): the old objects are deleted through the old provider, on the old server, before
+ * anything is created on the new one, so the old sidecar's last sync is in the bucket before
+ * the new server restores from it, and two sidecars never write at once. When the old server
+ * does not answer, that first delete fails and nothing has changed yet: the state still holds
+ * one provider, which `pulumi state delete --target-dependents` removes with every object on the
+ * dead server (README, "The old server is gone").
  */
 export function createDockerHost(
     name: string,
@@ -43,15 +59,21 @@ export function createDockerHost(
     const provider = new docker.Provider(
         `${name}-docker`,
         { host: args?.host, sshOpts: args?.sshOpts },
-        { parent },
+        // The type of a provider's options lacks deleteBeforeReplace; the engine honours it.
+        {
+            parent,
+            replaceOnChanges: ["host"],
+            deleteBeforeReplace: true,
+        } as pulumi.CustomResourceOptions,
     );
+    const opts = { provider, replaceWith: [provider] };
     const labels = componentLabels(name);
     const network = new docker.Network(
         `${name}-network`,
         { name: `${prefix}-network`, driver: "bridge", labels },
         // Docker allows two networks of one name, and containers then cannot join either:
         // the old network must go before its replacement.
-        { parent, provider, deleteBeforeReplace: true },
+        { parent, ...opts, deleteBeforeReplace: true },
     );
-    return { provider, network, labels, prefix };
+    return { provider, network, labels, prefix, opts };
 }

@@ -129,14 +129,14 @@ export function localStorage(ctx: StorageContext): ReplicaTarget {
             server,
         };
     }
-    const { provider, network, labels } = ctx.dockerHost;
+    const { network, labels, opts } = ctx.dockerHost;
 
     const volume = new docker.Volume(
         `${name}-s3-data`,
         { name: names.volume, labels },
         // Creating a volume under an existing name returns the existing one: the old volume
         // must go before its replacement.
-        { parent, provider, retainOnDelete: ctx.retainOnDelete, deleteBeforeReplace: true },
+        { parent, ...opts, retainOnDelete: ctx.retainOnDelete, deleteBeforeReplace: true },
     );
 
     const container = new docker.Container(
@@ -166,7 +166,7 @@ export function localStorage(ctx: StorageContext): ReplicaTarget {
             labels,
         },
         // The fixed container name cannot exist twice, so a replacement removes the old first.
-        { parent, provider, deleteBeforeReplace: true },
+        { parent, ...opts, deleteBeforeReplace: true },
     );
 
     return {
