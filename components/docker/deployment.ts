@@ -49,7 +49,7 @@ export function dockerHealthcheck(check: HealthcheckPlan): docker.types.input.Co
 /** Creates the volume and the plan's containers. */
 export function createDeployment(ctx: DeploymentContext): Deployment {
     const { plan } = ctx;
-    const opts = { parent: ctx.parent, ...ctx.dockerHost.opts };
+    const opts = { parent: ctx.parent, provider: ctx.dockerHost.provider };
     const labels = (extra: Record<string, string>) => [
         ...ctx.dockerHost.labels,
         ...Object.entries(extra).map(([label, value]) => ({ label, value })),

@@ -13,11 +13,6 @@ export interface DockerHost {
     prefix: string;
     /** Labels every Docker object of the component carries. */
     labels: { label: string; value: string }[];
-    /**
-     * Options of every Docker object on the host: its provider, and a replacement whenever the
-     * provider is replaced (a new `docker.host`), see {@link createDockerHost}.
-     */
-    opts: { provider: docker.Provider; replaceWith: pulumi.Resource[] };
 }
 
 /** Label keys every Docker object of the component carries, so it can be found and cleaned. */
@@ -39,16 +34,19 @@ export function componentLabels(name: string): { label: string; value: string }[
  * user-defined network, `<prefix>-network`. Every container, volume and network of the component
  * goes through this provider, so one `docker.host` moves the whole deployment.
  *
- * A new `docker.host` replaces the provider and, through `replaceWith`, every Docker object on
- * it. The docker provider itself treats a new host as an update in place (measured: `pulumi up`
- * then changed the provider and nothing else, reported success, and left the new server
- * empty). The replacement deletes before it creates, the provider too (its own delete is a
- * no-op): the old objects are deleted through the old provider, on the old server, before
- * anything is created on the new one, so the old sidecar's last sync is in the bucket before
- * the new server restores from it, and two sidecars never write at once. When the old server
- * does not answer, that first delete fails and nothing has changed yet: the state still holds
- * one provider, which `pulumi state delete --target-dependents` removes with every object on the
- * dead server (README, "The old server is gone").
+ * A new `docker.host` replaces the provider, and with it every Docker object on it. The docker
+ * provider itself treats a new host as an update in place (measured: `pulumi up` then changed
+ * the provider and nothing else, reported success, and left the new server empty). The
+ * provider's replacement deletes before it creates (its own delete is a no-op), and the engine
+ * then deletes every object that uses it first, in reverse dependency order (the app, the
+ * sidecar, the one-shots, then the volume and the network), through the old provider, on the
+ * old server, and creates them all again on the new one: the old sidecar's last sync is in the
+ * bucket before the new server restores from it, and two sidecars never write at once. When the
+ * old server does not answer, that first delete fails and nothing has changed yet: the state
+ * still holds one provider, which `pulumi state delete --target-dependents` removes with every
+ * object on the dead server (README, "The old server is gone"). (`replaceWith: [provider]` on
+ * each object was tried first: Pulumi 3.248 deletes such objects in map order, and the network
+ * went before the containers still attached to it.)
  */
 export function createDockerHost(
     name: string,
@@ -66,14 +64,13 @@ export function createDockerHost(
             deleteBeforeReplace: true,
         } as pulumi.CustomResourceOptions,
     );
-    const opts = { provider, replaceWith: [provider] };
     const labels = componentLabels(name);
     const network = new docker.Network(
         `${name}-network`,
         { name: `${prefix}-network`, driver: "bridge", labels },
         // Docker allows two networks of one name, and containers then cannot join either:
         // the old network must go before its replacement.
-        { parent, ...opts, deleteBeforeReplace: true },
+        { parent, provider, deleteBeforeReplace: true },
     );
-    return { provider, network, labels, prefix, opts };
+    return { provider, network, labels, prefix };
 }

@@ -86,6 +86,7 @@ export interface SidecarScriptInput {
      */
     preflightName: string;
     volumeName: string;
+    networkName: string;
     /** Where the script finds its files; the sidecar's paths unless a test moves them. */
     paths?: { stateDir: string; config: string; ownerConfig: string; ownerDb: string };
 }
@@ -106,7 +107,7 @@ export function renderSidecarScript(input: SidecarScriptInput): string {
     const volume = shellQuote(input.volumeName);
     const cleanup =
         `docker rm -f $(docker ps -aq --filter volume=${volume}) ${shellQuote(input.preflightName)}; ` +
-        `docker volume rm ${volume}`;
+        `docker volume rm ${volume}; docker network rm ${shellQuote(input.networkName)}`;
     return `#!/bin/sh
 # Litestream sidecar of litestream-backup: replicates only while this volume owns the replica.
 #   run            claim the replica (a new volume) or check that this volume owns it, then

@@ -261,6 +261,7 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
                     dataDir: input.app.dataDir,
                     preflightName: preflight.name,
                     volumeName: names.volume,
+                    networkName: names.network,
                 }),
             },
             {

@@ -129,14 +129,14 @@ export function localStorage(ctx: StorageContext): ReplicaTarget {
             server,
         };
     }
-    const { network, labels, opts } = ctx.dockerHost;
+    const { provider, network, labels } = ctx.dockerHost;
 
     const volume = new docker.Volume(
         `${name}-s3-data`,
         { name: names.volume, labels },
         // Creating a volume under an existing name returns the existing one: the old volume
         // must go before its replacement.
-        { parent, ...opts, retainOnDelete: ctx.retainOnDelete, deleteBeforeReplace: true },
+        { parent, provider, retainOnDelete: ctx.retainOnDelete, deleteBeforeReplace: true },
     );
 
     const container = new docker.Container(
@@ -166,7 +166,7 @@ export function localStorage(ctx: StorageContext): ReplicaTarget {
             labels,
         },
         // The fixed container name cannot exist twice, so a replacement removes the old first.
-        { parent, ...opts, deleteBeforeReplace: true },
+        { parent, provider, deleteBeforeReplace: true },
     );
 
     return {
