@@ -267,6 +267,11 @@ describe("a dead server replaced by a new one, through the real pulumi up over s
         expect(failedOutput).toContain(hosts.hosts.a.ssh);
         expect(stackObjects("b")).toEqual([]);
 
+        // `--refresh` reads every object through the provider in the state: the dead server.
+        const refreshed = await stack.pulumi(["up", "--yes", "--skip-preview", "--refresh"]);
+        expect(refreshed.code).not.toBe(0);
+        expect(refreshed.stdout + refreshed.stderr).toContain("Error pinging Docker server");
+
         // Step 2: forget the dead server's objects.
         const forget = await stack.pulumi([
             "state",
@@ -299,6 +304,7 @@ describe("a dead server replaced by a new one, through the real pulumi up over s
         rowsOnB = after.count;
         record("server move: host A dead, moved to host B", {
             failedUpSeconds: failed.seconds,
+            failedRefreshSeconds: refreshed.seconds,
             stateDeleteSeconds: forget.seconds,
             upSeconds: up.seconds,
             upToServingSeconds: Number(serving.toFixed(1)),
