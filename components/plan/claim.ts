@@ -145,6 +145,13 @@ current_owner() {
     sqlite3 "$state/check/owner.db" "SELECT token || ' ' || container || ' ' || claimed_at FROM owner"
 }
 
+# Keeps the volume's claim, owned like the data directory (the app's files, with app.user).
+save_claim() {
+    printf '%s %s\\n' "$1" "$2" >"$claim_file.tmp" &&
+        chown "$(stat -c %u:%g "\${claim_file%/*}")" "$claim_file.tmp" &&
+        mv "$claim_file.tmp" "$claim_file"
+}
+
 # Writes a claim of this volume and checks that it is the newest.
 claim() {
     prev=$(latest_claim) || return 1
@@ -160,7 +167,7 @@ claim() {
         return 1
     fi
     txid=$(latest_claim) || return 1
-    printf '%s %s\\n' "$token" "$txid" >"$claim_file.tmp" && mv "$claim_file.tmp" "$claim_file" || return 1
+    save_claim "$token" "$txid" || return 1
     log "this volume claimed the replica (claim $txid)"
 }
 
@@ -244,7 +251,7 @@ check() {
     [ -z "$latest" ] || [ "$latest" = "$txid" ] && return 0
     owner=$(current_owner 2>/dev/null) || return 0
     if [ -z "$owner" ] || [ "\${owner%% *}" = "$token" ]; then
-        printf '%s %s\\n' "$token" "$latest" >"$claim_file.tmp" && mv "$claim_file.tmp" "$claim_file"
+        save_claim "$token" "$latest"
         return 0
     fi
     refuse "$owner"
