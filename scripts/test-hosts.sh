@@ -410,6 +410,16 @@ cmd_start() {
   log "host $h booted in $(elapsed "$t0")"
 }
 
+# Whether an sshd other than the hosts' runs (zombies do not count).
+other_sshd() {
+  local pid state
+  for pid in $(pgrep -x sshd 2>/dev/null); do
+    state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" || continue
+    [[ -n "$state" && "$state" != Z && "$state" != X ]] && return 0
+  done
+  return 1
+}
+
 # Cgroup folders under a parent, deepest first (rmdir removes empty cgroup folders only).
 cgroup_dirs() {
   local c
@@ -441,8 +451,10 @@ cmd_down_locked() {
     while read -r d; do
       [[ -n "$d" ]] || continue
       if [[ "$d" == /run/sshd ]]; then
-        # Another sshd may have started since: leave the folder to it.
-        pgrep -x sshd >/dev/null 2>&1 || rmdir /run/sshd 2>/dev/null || true
+        # Another sshd may have started since: leave the folder to it (ours are dead by now;
+        # one not reaped yet is a zombie, which does not count).
+        MADE_RUN_SSHD=1
+        other_sshd || rmdir /run/sshd 2>/dev/null || true
       elif [[ "$d" != "$STATE" ]]; then
         rmdir "$d" 2>/dev/null || true # the parent of the state folder, when made here and empty
       else
@@ -464,6 +476,7 @@ verify_clean() {
   done
   ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("interface $BRIDGE")
   [[ -e "$STATE" ]] && left+=("folder $STATE")
+  if ((${MADE_RUN_SSHD:-0})) && [[ -d /run/sshd ]] && ! other_sshd; then left+=("folder /run/sshd"); fi
   local f
   for f in /proc/[0-9]*/mountinfo; do
     if grep -qF " $STATE/" "$f" 2>/dev/null; then
