@@ -13,6 +13,8 @@
 #
 # Idempotent: each piece carries a stamp of its inputs and is rebuilt only when they change;
 # with the Go caches in $CACHE (scripts/lib/common.sh) a new clone takes seconds.
+# Usage: pulumi-toolchain.sh [kubernetes]: the kubernetes provider (a long first build) only
+# when asked for, by the tests and by stacks that deploy on Kubernetes.
 # Environment: LITESTREAM_BACKUP_BUILD_PULUMI=1 builds even when a `pulumi` is on PATH.
 set -euo pipefail
 SCRIPT_NAME=pulumi-toolchain
@@ -113,5 +115,30 @@ built_version="$("$DOCKER_BIN" -version 2>/dev/null || true)"
 [[ "$built_version" == "$DOCKER_VERSION" ]] ||
   fail "the docker provider built here is $built_version, but @pulumi/docker asks for $DOCKER_VERSION: keep @pulumi/docker at $built_version (package.json), or bridge the upstream that $DOCKER_VERSION wraps (tools/pulumi-engine/docker-provider)"
 install_plugin docker "$DOCKER_VERSION" "$DOCKER_BIN" "$DOCKER_STAMP"
+
+# --- kubernetes provider ----------------------------------------------------------------------
+# Only when asked for: Pulumi's own provider code, built from Go modules
+# (tools/pulumi-engine/kubernetes-provider) at the one version the module proxy serves.
+WANT_KUBERNETES=0
+for arg in "$@"; do
+  case "$arg" in
+  kubernetes) WANT_KUBERNETES=1 ;;
+  *) fail "unknown argument $arg (the optional plugin is: kubernetes)" ;;
+  esac
+done
+if ((WANT_KUBERNETES)) && [[ -d "$ROOT/node_modules/@pulumi/kubernetes" ]]; then
+  KUBERNETES_VERSION="$(npm_plugin_version kubernetes)"
+  KUBERNETES_BUILDS="$(sed -n 's/^WANT_VERSION=//p' "$ENGINE/kubernetes-provider/build.sh")"
+  [[ "$KUBERNETES_BUILDS" == "$KUBERNETES_VERSION" ]] ||
+    fail "the kubernetes provider built here is $KUBERNETES_BUILDS, but @pulumi/kubernetes asks for $KUBERNETES_VERSION: keep @pulumi/kubernetes at $KUBERNETES_BUILDS (package.json), or build the provider module of $KUBERNETES_VERSION (tools/pulumi-engine/kubernetes-provider)"
+  KUBERNETES_BIN="$TOOLCHAIN_DIR/plugins/kubernetes/pulumi-resource-kubernetes"
+  mapfile -t KUBERNETES_SOURCES < <(find "$ENGINE/kubernetes-provider" -type f | LC_ALL=C sort)
+  KUBERNETES_STAMP="$(inputs_stamp "${KUBERNETES_SOURCES[@]}" "$KUBERNETES_VERSION")"
+  build kubernetes-provider "$KUBERNETES_STAMP" bash "$ENGINE/kubernetes-provider/build.sh" "$KUBERNETES_BIN"
+  [[ "$("$KUBERNETES_BIN" -version 2>/dev/null || true)" == "$KUBERNETES_VERSION" ]] ||
+    fail "$KUBERNETES_BIN does not report $KUBERNETES_VERSION: remove it and run this again"
+  install_plugin kubernetes "$KUBERNETES_VERSION" "$KUBERNETES_BIN" "$KUBERNETES_STAMP"
+fi
+# --- end of kubernetes provider ---------------------------------------------------------------
 
 log "ready in $(elapsed "$T0"): $TOOLCHAIN_BIN/pulumi $("$TOOLCHAIN_BIN/pulumi" version), plugins docker $DOCKER_VERSION and random $RANDOM_VERSION in $PULUMI_HOME"

@@ -27,7 +27,11 @@ bash scripts/docker-engine.sh
 log "Docker engine ready in $(elapsed "$t")"
 
 step "Pulumi toolchain"
-bash scripts/pulumi-toolchain.sh
+if grep -q '^  litestream-backup:kubernetes:' "Pulumi.$STACK.yaml" 2>/dev/null; then
+  bash scripts/pulumi-toolchain.sh kubernetes
+else
+  bash scripts/pulumi-toolchain.sh
+fi
 
 step "images of the stack"
 t=$SECONDS
