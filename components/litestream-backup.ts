@@ -4,6 +4,7 @@ import { composeExport } from "./compose/export";
 import { createDeployment } from "./docker/deployment";
 import { componentLabels, createDockerHost } from "./docker/host";
 import { renderRestoreCommand } from "./docker/restore";
+import { ownerReplica, OWNER_SYNC_INTERVAL } from "./plan/claim";
 import { CONTROL_SOCKET_PATH } from "./plan/paths";
 import { deploymentPlan, planNames } from "./plan/plan";
 import { renderLitestreamConfig } from "./litestream/config";
@@ -184,6 +185,23 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                 }),
             );
 
+        // The claims' replica (./plan/claim.ts): synced at once whatever the preset, since the
+        // sidecar waits for its claim before it starts, and never pruned.
+        const ownerConfig = pulumi
+            .all([target.bucket, target.endpoint, target.region])
+            .apply(([bucket, endpoint, region]) =>
+                renderLitestreamConfig({
+                    target: {
+                        bucket,
+                        endpoint: target.endpointInConfig ? endpoint : undefined,
+                        region,
+                    },
+                    databases: [ownerReplica(path)],
+                    timing: { ...timing, syncInterval: OWNER_SYNC_INTERVAL },
+                    retentionEnabled: false,
+                }),
+            );
+
         const litestreamImage = args.litestream?.image ?? LITESTREAM_IMAGE;
         const plan = deploymentPlan({
             appName,
@@ -222,6 +240,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                 databases,
                 litestreamImage,
                 config: litestreamConfig,
+                ownerConfig,
                 target,
                 dockerHost,
                 secrets,
@@ -234,6 +253,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             plan,
             server: target.server,
             config: litestreamConfig,
+            ownerConfig,
             app,
             accessKeyId: target.accessKeyId,
             secretAccessKey: target.secretAccessKey,

@@ -444,6 +444,15 @@ function checkApp(app: AppArgs, issues: ArgIssue[]): void {
             );
             return;
         }
+        // The sidecar keeps the volume's claim of the replica beside the databases, and the
+        // claims' replica beside theirs (plan/claim.ts): names of that prefix are taken.
+        if (posixPath.relative(root, full).startsWith(".litestream-backup")) {
+            add(
+                field,
+                `\`app.${field}\` ${code(db)} starts with \`.litestream-backup\`, a name the Litestream sidecar keeps for itself: rename the database.`,
+            );
+            return;
+        }
         const earlier = seen.get(full);
         if (earlier !== undefined) {
             add(

@@ -29,6 +29,8 @@ export interface ComposeContext {
     server?: pulumi.Output<ServerPlan>;
     /** The rendered Litestream config (no credential in it). */
     config: pulumi.Output<string>;
+    /** The rendered config of the claims' replica (../plan/claim.ts). */
+    ownerConfig: pulumi.Output<string>;
     app: Pick<AppArgs, "image" | "envs">;
     accessKeyId: pulumi.Output<string>;
     secretAccessKey: pulumi.Output<string>;
@@ -108,12 +110,13 @@ function header(name: string): string[] {
 export function composeExport(ctx: ComposeContext): ComposeExport {
     const entries = appEntries(ctx.app.envs);
     const file = pulumi
-        .all([ctx.config, pulumi.output(ctx.app.image), entries, ctx.server])
-        .apply(([config, image, appEnv, server]) =>
+        .all([ctx.config, ctx.ownerConfig, pulumi.output(ctx.app.image), entries, ctx.server])
+        .apply(([config, ownerConfig, image, appEnv, server]) =>
             renderCompose({
                 plan: ctx.plan,
                 server,
                 litestreamConfig: config,
+                ownerConfig,
                 appImage: image,
                 appEnv: withVariables(appEnv),
                 labels: ctx.labels,

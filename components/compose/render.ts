@@ -47,6 +47,8 @@ export interface ComposeInput {
     server?: ServerPlan;
     /** The rendered Litestream config (no credential in it). */
     litestreamConfig: string;
+    /** The rendered config of the claims' replica (../plan/claim.ts). */
+    ownerConfig: string;
     /** The app's image, as given. */
     appImage: string;
     /** The app's environment, in the order given. */
@@ -147,6 +149,7 @@ function model(input: ComposeInput): Record<string, Value> {
     const byKey = new Map(plan.containers.map((c) => [c.key, c]));
     const refs: Record<PlanRef["ref"], string> = {
         litestreamConfig: input.litestreamConfig,
+        ownerConfig: input.ownerConfig,
         appImage: input.appImage,
     };
     const resolve = (value: string | PlanRef) =>

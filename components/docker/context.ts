@@ -20,6 +20,8 @@ export interface DeploymentContext {
     litestreamImage: string;
     /** The rendered Litestream config (no credential in it). */
     config: pulumi.Output<string>;
+    /** The rendered config of the claims' replica (../plan/claim.ts). */
+    ownerConfig: pulumi.Output<string>;
     /** Bucket, endpoint and the scoped credential. */
     target: ReplicaTarget;
     /** Provider, network and labels of the Docker host. */

@@ -102,8 +102,10 @@ export function createDeployment(ctx: DeploymentContext): Deployment {
                 .apply(([fromCredential, fromSecrets]) => [...fromCredential, ...fromSecrets]),
         );
     };
-    const fileContent = (file: PlanFile): pulumi.Input<string> =>
-        typeof file.content === "string" ? file.content : ctx.config;
+    const fileContent = (file: PlanFile): pulumi.Input<string> => {
+        if (typeof file.content === "string") return file.content;
+        return file.content.ref === "ownerConfig" ? ctx.ownerConfig : ctx.config;
+    };
 
     const containers: Record<string, docker.Container> = {};
     const plans: Record<string, ContainerPlan> = {};

@@ -33,6 +33,20 @@ export function componentLabels(name: string): { label: string; value: string }[
  * The Docker provider for `docker.host` (the local engine when unset) and the component's
  * user-defined network, `<prefix>-network`. Every container, volume and network of the component
  * goes through this provider, so one `docker.host` moves the whole deployment.
+ *
+ * A new `docker.host` replaces the provider, and with it every Docker object on it. The docker
+ * provider itself treats a new host as an update in place (measured: `pulumi up` then changed
+ * the provider and nothing else, reported success, and left the new server empty). The
+ * provider's replacement deletes before it creates (its own delete is a no-op), and the engine
+ * then deletes every object that uses it first, in reverse dependency order (the app, the
+ * sidecar, the one-shots, then the volume and the network), through the old provider, on the
+ * old server, and creates them all again on the new one: the old sidecar's last sync is in the
+ * bucket before the new server restores from it, and two sidecars never write at once. When the
+ * old server does not answer, that first delete fails and nothing has changed yet: the state
+ * still holds one provider, which `pulumi state delete --target-dependents` removes with every
+ * object on the dead server (README, "The old server is gone"). (`replaceWith: [provider]` on
+ * each object was tried first: Pulumi 3.248 deletes such objects in map order, and the network
+ * went before the containers still attached to it.)
  */
 export function createDockerHost(
     name: string,
@@ -43,7 +57,12 @@ export function createDockerHost(
     const provider = new docker.Provider(
         `${name}-docker`,
         { host: args?.host, sshOpts: args?.sshOpts },
-        { parent },
+        // The type of a provider's options lacks deleteBeforeReplace; the engine honours it.
+        {
+            parent,
+            replaceOnChanges: ["host"],
+            deleteBeforeReplace: true,
+        } as pulumi.CustomResourceOptions,
     );
     const labels = componentLabels(name);
     const network = new docker.Network(

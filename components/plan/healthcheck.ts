@@ -25,7 +25,14 @@
 import { DatabaseReplica } from "../litestream/databases";
 import { parseGoDuration, SECOND_NS } from "../litestream/duration";
 import { MAX_MONITOR_INTERVAL_SECONDS } from "../litestream/timing";
-import { CONFIG_PATH, CONTROL_SOCKET_PATH, HEALTHCHECK_SCRIPT_PATH } from "./paths";
+import { CLAIM_COMMAND_TIMEOUT_SECONDS, OWNER_CHECK_INTERVAL_SECONDS } from "./claim";
+import {
+    CONFIG_PATH,
+    CONTROL_SOCKET_PATH,
+    HEALTHCHECK_SCRIPT_PATH,
+    SIDECAR_SCRIPT_PATH,
+    SIDECAR_STATE_DIR,
+} from "./paths";
 import { shellQuote } from "./shell";
 
 /** How long the script waits for the control socket to answer. */
@@ -75,14 +82,40 @@ export function healthcheckDatabases(
  * as in the upstream Debian-slim image. Prints why it is unhealthy (Docker keeps the output in
  * `docker inspect`'s health log) and exits 1; exits 0 when every database is healthy.
  */
-export function renderHealthcheckScript(databases: readonly HealthcheckDatabase[]): string {
+export function renderHealthcheckScript(
+    databases: readonly HealthcheckDatabase[],
+    paths: { stateDir: string; sidecarScript: string } = {
+        stateDir: SIDECAR_STATE_DIR,
+        sidecarScript: SIDECAR_SCRIPT_PATH,
+    },
+): string {
     const checks = databases
         .map((db) => `check ${shellQuote(db.path)} ${db.maxSyncAgeSeconds} || healthy=1`)
         .join("\n");
     return `#!/bin/sh
 # Health check of the Litestream sidecar, written by litestream-backup.
-# Healthy when every database is replicating and its last successful replica sync is recent,
-# or, for a database the app has not created yet, when the replica can be listed.
+# Healthy when this volume owns the replica, every database is replicating and its last
+# successful replica sync is recent, or, for a database the app has not created yet, when the
+# replica can be listed.
+state=${shellQuote(paths.stateDir)}
+if [ -e "$state/refused" ]; then
+    cat "$state/refused"
+    exit 1
+fi
+if [ ! -e "$state/litestream.pid" ]; then
+    echo "not replicating yet: checking that this volume owns the replica $(cat "$state/error" 2>/dev/null)"
+    exit 1
+fi
+# A newer claim of the replica by another deployment stops Litestream (the sidecar script's
+# check), looked for at most once every ${OWNER_CHECK_INTERVAL_SECONDS}s.
+stamp=$state/owner-checked
+if [ ! -e "$stamp" ] || [ $(($(date +%s) - $(stat -c %Y "$stamp"))) -ge ${OWNER_CHECK_INTERVAL_SECONDS} ]; then
+    touch "$stamp"
+    if ! sh ${shellQuote(paths.sidecarScript)} check; then
+        cat "$state/refused" 2>/dev/null
+        exit 1
+    fi
+fi
 list=$(litestream list -socket ${shellQuote(CONTROL_SOCKET_PATH)} -timeout ${SOCKET_TIMEOUT_SECONDS} 2>&1) || {
     echo "litestream did not answer on its control socket: $list"
     exit 1
@@ -162,7 +195,11 @@ export function sidecarHealthcheck(databaseCount: number): HealthcheckPlan {
     return {
         command: ["/bin/sh", HEALTHCHECK_SCRIPT_PATH],
         intervalSeconds: 10,
-        timeoutSeconds: SOCKET_TIMEOUT_SECONDS + LIST_TIMEOUT_SECONDS * databaseCount + 5,
+        timeoutSeconds:
+            SOCKET_TIMEOUT_SECONDS +
+            LIST_TIMEOUT_SECONDS * databaseCount +
+            2 * CLAIM_COMMAND_TIMEOUT_SECONDS +
+            5,
         retries: 3,
         startPeriodSeconds: FIRST_SYNC_ALLOWANCE_SECONDS,
     };

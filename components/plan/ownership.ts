@@ -43,6 +43,7 @@
 import * as posixPath from "node:path/posix";
 import { AppUser, chownOwner } from "../app-user";
 import { DatabaseReplica } from "../litestream/databases";
+import { claimFilePath } from "./claim";
 import { shellQuote } from "./shell";
 
 /** Litestream's state folder beside a database: `.<db file>-litestream` (MetaDirSuffix). */
@@ -74,7 +75,12 @@ export function renderOwnershipScript(
 ): string {
     const root = posixPath.normalize(dataDir).replace(/(.)\/$/, "$1");
     const metaDirs = databases.map((db) => shellQuote(litestreamMetaDir(db.path)));
-    const lines: string[] = [`mkdir -p ${metaDirs.join(" ")}`, `own ${shellQuote(root)}`];
+    // The sidecar's claim of the replica (./claim.ts) lives beside the databases too.
+    const lines: string[] = [
+        `mkdir -p ${metaDirs.join(" ")}`,
+        `own ${shellQuote(root)}`,
+        `own_if ${shellQuote(claimFilePath(root))}`,
+    ];
     const seen = new Set<string>([root]);
     const once = (line: string, path: string) => {
         if (seen.has(path)) return;

@@ -32,3 +32,18 @@ export const VERIFY_HELPER_PATH = "/etc/litestream-verify.pl";
  * last drill, its metrics, and `scratch/`, where each drill restores and which it empties.
  */
 export const VERIFY_STATE_DIR = "/var/lib/litestream-verify";
+
+/** Where the sidecar's start script (./claim.ts) is uploaded in the sidecar. */
+export const SIDECAR_SCRIPT_PATH = "/etc/litestream-sidecar.sh";
+
+/** Where the config of the owner replica (./claim.ts) is uploaded in the sidecar. */
+export const OWNER_CONFIG_PATH = "/etc/litestream-owner.yml";
+
+/**
+ * The sidecar's own working folder, in the container and not on the volume: the claim database
+ * while it is written, the reason it refuses to replicate, Litestream's pid.
+ */
+export const SIDECAR_STATE_DIR = "/tmp/litestream-backup";
+
+/** The claim database inside the sidecar, as the owner config names it. */
+export const OWNER_DB_PATH = `${SIDECAR_STATE_DIR}/owner/owner.db`;

@@ -46,7 +46,8 @@ import {
 } from "./healthcheck";
 import { PREFLIGHT_SCRIPT_PATH, renderPreflightScript } from "./preflight";
 import { needsOwnershipStep, renderOwnershipScript } from "./ownership";
-import { CONFIG_PATH } from "./paths";
+import { CONFIG_PATH, OWNER_CONFIG_PATH, SIDECAR_SCRIPT_PATH } from "./paths";
+import { renderSidecarScript } from "./claim";
 import { restoreCommandArgs } from "./restore";
 import {
     renderVerifyScript,
@@ -62,11 +63,16 @@ export type Role =
 
 /** A value the target fills in: known only during the deployment. */
 export interface PlanRef {
-    ref: "litestreamConfig" | "appImage";
+    ref: "litestreamConfig" | "ownerConfig" | "appImage";
 }
 
 /** The rendered Litestream config (no credential in it). */
 export const LITESTREAM_CONFIG: PlanRef = { ref: "litestreamConfig" };
+/**
+ * The config of the claims' replica (./claim.ts): the same bucket and credential as the
+ * databases, one database, no socket.
+ */
+export const OWNER_CONFIG: PlanRef = { ref: "ownerConfig" };
 /** The app's image, as given. */
 export const APP_IMAGE: PlanRef = { ref: "appImage" };
 
@@ -313,14 +319,27 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
         : [];
     const ownershipKeys = ownership.map((o) => o.key);
 
+    // Its start script runs `litestream replicate` only while the volume owns the replica
+    // (./claim.ts), so a server the stack moved away from never writes into it again.
     const sidecar: ContainerPlan = {
         key: "litestream",
         role: "litestream",
         name: names.litestream,
         image: input.litestreamImage,
-        command: ["replicate", "-config", CONFIG_PATH],
+        entrypoint: ["/bin/sh"],
+        command: [SIDECAR_SCRIPT_PATH, "run"],
         files: [
             config,
+            { path: OWNER_CONFIG_PATH, content: OWNER_CONFIG },
+            {
+                path: SIDECAR_SCRIPT_PATH,
+                content: renderSidecarScript({
+                    dataDir: input.app.dataDir,
+                    preflightName: preflight.name,
+                    volumeName: names.volume,
+                    networkName: names.network,
+                }),
+            },
             {
                 path: HEALTHCHECK_SCRIPT_PATH,
                 content: renderHealthcheckScript(

@@ -8,10 +8,16 @@
  * containers hold that are not under `dataDir` (the uploaded config, the health check
  * script, Litestream's control socket) are mapped to files in a folder of the test: only
  * those path strings are rewritten, nothing else.
+ *
+ * The sidecar's start script (one writer per replica, components/plan/claim.ts) is not run
+ * here: `litestream replicate` is started directly, as the script ends up doing, and the
+ * script's state folder holds what the health check reads of it (Litestream's pid). The
+ * claim itself is run for real end to end (test/e2e/server-move.test.ts).
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { SIDECAR_SCRIPT_PATH, SIDECAR_STATE_DIR } from "../../components/plan/paths";
 import type { Registered } from "./mocks";
 import { renderWithComponent, Rendered, s3CompatibleArgs } from "./program";
 import { litestreamEnv, restoreTo, runLitestream, startReplicate } from "./litestream";
@@ -44,9 +50,11 @@ function containers(rendered: Rendered): ContainerSpec[] {
         }));
 }
 
-/** The sidecar: the container that runs `litestream replicate`. */
+/** The sidecar: the container that runs `litestream replicate` (through its start script). */
 export function sidecarSpec(rendered: Rendered): ContainerSpec {
-    const found = containers(rendered).filter((c) => c.command.includes("replicate"));
+    const found = containers(rendered).filter(
+        (c) => c.command.includes("replicate") || c.command.includes(SIDECAR_SCRIPT_PATH),
+    );
     if (found.length !== 1) {
         throw new Error(`expected one container running \`replicate\`, found ${found.length}`);
     }
@@ -68,6 +76,8 @@ export class HostDeployment {
     readonly pathMap = new Map<string, string>();
     readonly sidecar: ContainerSpec;
     readonly restores: ContainerSpec[];
+    /** Host folder of the sidecar script's state (SIDECAR_STATE_DIR). */
+    readonly stateDir: string;
 
     constructor(
         readonly rendered: Rendered,
@@ -81,6 +91,8 @@ export class HostDeployment {
         for (const u of this.sidecar.uploads) {
             this.pathMap.set(u.file, path.join(etc, path.basename(u.file)));
         }
+        this.stateDir = path.join(etc, "sidecar-state");
+        this.pathMap.set(SIDECAR_STATE_DIR, this.stateDir);
         const socket = (parse(rendered.config) as { socket?: { path?: string } }).socket?.path;
         if (socket) this.pathMap.set(socket, path.join(etc, "litestream.sock"));
         // Control sockets the health check names (it may name one the config leaves at
@@ -147,9 +159,18 @@ export class HostDeployment {
         }
     }
 
-    /** `litestream replicate` as the sidecar runs it, on the host config. */
+    /**
+     * `litestream replicate` as the sidecar runs it, on the host config; its pid where the
+     * sidecar script keeps it, so that the health check takes it as started.
+     */
     startReplicate(keys: S3Keys = this.keys) {
-        return startReplicate(this.configPath, keys);
+        const litestream = startReplicate(this.configPath, keys);
+        mkdirSync(this.stateDir, { recursive: true });
+        writeFileSync(
+            path.join(this.stateDir, "litestream.pid"),
+            `${litestream.proc.child.pid ?? ""}\n`,
+        );
+        return litestream;
     }
 
     /**

@@ -28,6 +28,7 @@ import { localServerPlan } from "../../components/storage/local";
 
 const IMAGE = "litestream/litestream:0.5.16";
 const CONFIG = "dbs:\n  - path: /app/data/meds.db\n";
+const OWNER_CONFIG = "dbs:\n  - path: /tmp/litestream-backup/owner/owner.db\n";
 const LABELS = {
     "litestream-backup.project": "litestream-backup",
     "litestream-backup.stack": "prod",
@@ -56,6 +57,7 @@ function input(p: DeploymentPlan = plan(), overrides: Partial<ComposeInput> = {}
     return {
         plan: p,
         litestreamConfig: CONFIG,
+        ownerConfig: OWNER_CONFIG,
         appImage: "ghcr.io/acme/meds:1.4.2",
         appEnv: [
             { key: "DB_PATH", value: "/app/data/meds.db" },
@@ -183,7 +185,12 @@ describe("renderCompose", () => {
             ).toEqual(c.files.map((f) => f.path));
             for (const f of c.files) {
                 const source = mounted.find((m) => m.target === f.path)?.source as string;
-                const expected = typeof f.content === "string" ? f.content : CONFIG;
+                const expected =
+                    typeof f.content === "string"
+                        ? f.content
+                        : f.content.ref === "ownerConfig"
+                          ? OWNER_CONFIG
+                          : CONFIG;
                 expect(compose.configs[source].content, `${c.key} ${f.path}`).toBe(expected);
             }
         }
@@ -191,6 +198,8 @@ describe("renderCompose", () => {
         expect(Object.keys(compose.configs)).toEqual([
             "litestream.yml",
             "litestream-preflight.sh",
+            "litestream-owner.yml",
+            "litestream-sidecar.sh",
             "litestream-healthcheck.sh",
         ]);
     });

@@ -4,7 +4,17 @@
  * as Litestream 0.5.16 does (the real binary's answers are in the README, "The sidecar's health check").
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+    chmodSync,
+    existsSync,
+    mkdtempSync,
+    readFileSync,
+    renameSync,
+    rmSync,
+    statSync,
+    utimesSync,
+    writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -52,22 +62,22 @@ describe("thresholds", () => {
         expect(() => healthcheckDatabases(databases, "ten seconds")).toThrow(/not a Go duration/);
     });
 
-    it("gives a timeout that covers the socket and one listing a database", () => {
+    it("gives a timeout that covers the socket, one listing a database and the claims' check", () => {
         expect(sidecarHealthcheck(1)).toEqual({
             command: ["/bin/sh", "/etc/litestream-healthcheck.sh"],
             intervalSeconds: 10,
-            timeoutSeconds: 20,
+            timeoutSeconds: 60,
             retries: 3,
             startPeriodSeconds: 540,
         });
-        expect(sidecarHealthcheck(3).timeoutSeconds).toBe(40);
+        expect(sidecarHealthcheck(3).timeoutSeconds).toBe(80);
     });
 
     it("becomes a Docker health check with durations in the form the provider reads back", () => {
         expect(dockerHealthcheck(sidecarHealthcheck(1))).toEqual({
             tests: ["CMD", "/bin/sh", "/etc/litestream-healthcheck.sh"],
             interval: "10s",
-            timeout: "20s",
+            timeout: "1m0s",
             retries: 3,
             startPeriod: "9m0s",
         });
@@ -98,8 +108,28 @@ describe("the script", () => {
         expect(script).toMatchInlineSnapshot(`
           "#!/bin/sh
           # Health check of the Litestream sidecar, written by litestream-backup.
-          # Healthy when every database is replicating and its last successful replica sync is recent,
-          # or, for a database the app has not created yet, when the replica can be listed.
+          # Healthy when this volume owns the replica, every database is replicating and its last
+          # successful replica sync is recent, or, for a database the app has not created yet, when the
+          # replica can be listed.
+          state=/tmp/litestream-backup
+          if [ -e "$state/refused" ]; then
+              cat "$state/refused"
+              exit 1
+          fi
+          if [ ! -e "$state/litestream.pid" ]; then
+              echo "not replicating yet: checking that this volume owns the replica $(cat "$state/error" 2>/dev/null)"
+              exit 1
+          fi
+          # A newer claim of the replica by another deployment stops Litestream (the sidecar script's
+          # check), looked for at most once every 60s.
+          stamp=$state/owner-checked
+          if [ ! -e "$stamp" ] || [ $(($(date +%s) - $(stat -c %Y "$stamp"))) -ge 60 ]; then
+              touch "$stamp"
+              if ! sh /etc/litestream-sidecar.sh check; then
+                  cat "$state/refused" 2>/dev/null
+                  exit 1
+              fi
+          fi
           list=$(litestream list -socket /var/run/litestream/litestream.sock -timeout 5 2>&1) || {
               echo "litestream did not answer on its control socket: $list"
               exit 1
@@ -184,12 +214,34 @@ describe("the script's verdicts (sh, stand-in litestream)", () => {
     const ago = (seconds: number) =>
         new Date(Date.now() - seconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
 
+    // The sidecar's state: Litestream runs, and the claims were checked a moment ago.
+    const state = join(dir, "state");
+    const sidecar = join(dir, "sidecar.sh");
+    execFileSync("mkdir", ["-p", state]);
+    writeFileSync(join(state, "litestream.pid"), "42\n");
+    writeFileSync(join(state, "owner-checked"), "");
+    // The sidecar script's `check`: exit 0, or refuse as the real one does.
+    writeFileSync(
+        sidecar,
+        [
+            'if [ -n "${FAKE_REFUSE:-}" ]; then',
+            `  echo "$FAKE_REFUSE" > ${shellQuote(join(state, "refused"))}`,
+            "  exit 1",
+            "fi",
+            `echo checked >> ${shellQuote(join(state, "checks"))}`,
+            "",
+        ].join("\n"),
+    );
+
     function run(
         databases: { path: string; maxSyncAgeSeconds: number }[],
         env: Record<string, string>,
     ): { code: number; output: string } {
         const script = join(dir, "check.sh");
-        writeFileSync(script, renderHealthcheckScript(databases));
+        writeFileSync(
+            script,
+            renderHealthcheckScript(databases, { stateDir: state, sidecarScript: sidecar }),
+        );
         try {
             const output = execFileSync("/bin/sh", [script], {
                 env: { PATH: `${bin}:${process.env.PATH}`, ...env },
@@ -286,6 +338,68 @@ describe("the script's verdicts (sh, stand-in litestream)", () => {
         expect(run(databases, { FAKE_LIST: oneNever })).toEqual({
             code: 1,
             output: `${spaced}: no successful replica sync yet\n`,
+        });
+    });
+
+    describe("ownership of the replica (the sidecar script's state)", () => {
+        const list = `${present} [replicating] (last sync: ${ago(5)})\n`;
+        const stamp = join(state, "owner-checked");
+        const reset = () => {
+            rmSync(join(state, "refused"), { force: true });
+            rmSync(join(state, "checks"), { force: true });
+            rmSync(join(state, "error"), { force: true });
+            writeFileSync(stamp, "");
+        };
+
+        it("is unhealthy while the sidecar has not started Litestream, with the reason", () => {
+            reset();
+            renameSync(join(state, "litestream.pid"), join(state, "pid.away"));
+            try {
+                writeFileSync(join(state, "error"), "Error: dial tcp: connection refused");
+                expect(run(one, { FAKE_LIST: list })).toEqual({
+                    code: 1,
+                    output: "not replicating yet: checking that this volume owns the replica Error: dial tcp: connection refused\n",
+                });
+            } finally {
+                renameSync(join(state, "pid.away"), join(state, "litestream.pid"));
+                reset();
+            }
+        });
+
+        it("is unhealthy, saying why, once the sidecar refused to replicate", () => {
+            reset();
+            writeFileSync(join(state, "refused"), "NOT REPLICATING: another deployment owns it\n");
+            expect(run(one, { FAKE_LIST: list })).toEqual({
+                code: 1,
+                output: "NOT REPLICATING: another deployment owns it\n",
+            });
+            reset();
+        });
+
+        it("looks at the claims at most once a minute", () => {
+            reset();
+            expect(run(one, { FAKE_LIST: list }).code).toBe(0);
+            expect(existsSync(join(state, "checks"))).toBe(false);
+            const old = new Date(Date.now() - 61_000);
+            utimesSync(stamp, old, old);
+            expect(run(one, { FAKE_LIST: list }).code).toBe(0);
+            expect(readFileSync(join(state, "checks"), "utf8")).toBe("checked\n");
+            expect(statSync(stamp).mtimeMs).toBeGreaterThan(Date.now() - 10_000);
+            expect(run(one, { FAKE_LIST: list }).code).toBe(0);
+            expect(readFileSync(join(state, "checks"), "utf8")).toBe("checked\n");
+            reset();
+        });
+
+        it("is unhealthy when another deployment claimed the replica", () => {
+            reset();
+            const old = new Date(Date.now() - 61_000);
+            utimesSync(stamp, old, old);
+            const reason = "NOT REPLICATING: another deployment owns this stack's replica";
+            expect(run(one, { FAKE_LIST: list, FAKE_REFUSE: reason })).toEqual({
+                code: 1,
+                output: `${reason}\n`,
+            });
+            reset();
         });
     });
 });

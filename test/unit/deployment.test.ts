@@ -150,6 +150,7 @@ function build(name: string, options: BuildOptions = {}): Built {
         databases,
         litestreamImage: "litestream/litestream:0.5.16",
         config: rendered,
+        ownerConfig: pulumi.output("dbs: [] # owner\n"),
         target,
         dockerHost: host.createDockerHost(name, options.docker, parent),
         secrets: {
@@ -200,11 +201,22 @@ describe("createDeployment", () => {
                 expect(upload.content).not.toContain(SECRET);
             }
         }
+        // The sidecar's start script claims or checks the replica, then runs `replicate`.
+        expect(registered("meds-litestream").inputs.entrypoints).toEqual(["/bin/sh"]);
         expect(registered("meds-litestream").inputs.command).toEqual([
-            "replicate",
-            "-config",
-            "/etc/litestream.yml",
+            "/etc/litestream-sidecar.sh",
+            "run",
         ]);
+        const uploads = unwrapSecrets(registered("meds-litestream").inputs.uploads) as {
+            file: string;
+            content: string;
+        }[];
+        expect(uploads.find((u) => u.file === "/etc/litestream-owner.yml")?.content).toBe(
+            await resolve(built.ctx.ownerConfig),
+        );
+        expect(uploads.find((u) => u.file === "/etc/litestream-sidecar.sh")?.content).toContain(
+            "litestream replicate -config /etc/litestream.yml &",
+        );
     });
 
     it("gives the credential to the Litestream containers only, as a secret environment", async () => {
@@ -616,6 +628,39 @@ describe("createDeployment on an ssh host", () => {
         expect(await resolve(built.dep.restoreCommand)).toMatch(
             /^docker -H ssh:\/\/deploy@example.com run --rm /,
         );
+    });
+
+    it("moves to a new docker.host by replacing every Docker object, the old ones deleted first", async () => {
+        const built = build("moving", { docker: { host: "ssh://deploy@example.com" } });
+        await resolve(built.dep.appContainer.name);
+        await settle();
+        const child = (name: string) => {
+            const found = built.children.find((c) => c.name === name);
+            if (!found) throw new Error(`no child ${name}`);
+            return found;
+        };
+        // The docker provider updates a new host in place: the component replaces it instead,
+        // deleting first, and the engine deletes every object that uses it before it (through
+        // the old provider, on the old server), then creates them on the new one.
+        const provider = child("moving-docker");
+        expect(provider.opts.replaceOnChanges).toEqual(["host"]);
+        expect(provider.opts.deleteBeforeReplace).toBe(true);
+        const objects = built.children.filter(
+            (c) => c.type.startsWith("docker:") && c.name !== "moving-docker",
+        );
+        expect(objects.map((c) => c.name).sort()).toEqual([
+            "moving-app",
+            "moving-control",
+            "moving-data",
+            "moving-litestream",
+            "moving-network",
+            "moving-preflight",
+            "moving-restore-0",
+        ]);
+        for (const c of objects) {
+            expect(c.opts.provider, c.name).toBe(provider.resource);
+            expect(c.opts.deleteBeforeReplace, c.name).toBe(true);
+        }
     });
 });
 

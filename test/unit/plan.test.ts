@@ -247,6 +247,7 @@ describe("the ownership script", () => {
               }
               mkdir -p /app/data/.meds.db-litestream /app/data/audit/2026/.log.db-litestream
               own /app/data
+              own_if /app/data/.litestream-backup-claim
               own_if /app/data/meds.db
               own_if /app/data/meds.db-wal
               own_if /app/data/meds.db-shm

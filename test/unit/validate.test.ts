@@ -337,6 +337,12 @@ const BAD: [string, Mutation, string, string][] = [
         "`app.databases[0]` `../etc/meds.db` contains `..`: databases must stay inside `app.dataDir`; give a path below it.",
     ],
     [
+        "database under the sidecar's own name",
+        (a) => (a.app.databases = ["meds.db", ".litestream-backup-owner"]),
+        "app.databases[1]",
+        "`app.databases[1]` `.litestream-backup-owner` starts with `.litestream-backup`, a name the Litestream sidecar keeps for itself: rename the database.",
+    ],
+    [
         "database outside dataDir",
         (a) => (a.app.databases = ["meds.db", "/var/lib/other.db"]),
         "app.databases[1]",
