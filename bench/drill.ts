@@ -13,7 +13,6 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import {
-    CostModelInput,
     drillRequests,
     RequestCounts,
     S3_OPERATIONS,
@@ -24,7 +23,7 @@ import { litestreamEnv } from "../test/support/litestream";
 import { depsBinary, runProc, sleep, tempDir } from "../test/support/procs";
 import { startWriter } from "../test/support/sqlite-writer";
 import { logOffset, requestsBetween } from "./lib/access-log";
-import { BenchWorld } from "./lib/world";
+import { BenchWorld, modelInput } from "./lib/world";
 import { writerPattern } from "./requests";
 import { generateDatabase } from "./rto";
 
@@ -127,15 +126,11 @@ export async function drillBench(
             );
             const reported = /in ([0-9.]+) s/.exec(r.output);
             const bytes = /\(([0-9]+) bytes read\)/.exec(r.output);
-            const input: CostModelInput = {
-                syncIntervalSeconds: world.timing.syncIntervalSeconds,
-                snapshotIntervalSeconds: world.timing.snapshotIntervalSeconds,
-                retentionSeconds: world.timing.retentionSeconds,
-                retentionEnabled: world.timing.retentionEnabled,
-                timers: world.timing.timers,
-                writes: written ? writerPattern() : { commitsPerSecond: 0, walFramesPerCommit: 1 },
-                replicaAgeSeconds: at - startedAt,
-            };
+            const input = modelInput(
+                world.timing,
+                written ? writerPattern() : { commitsPerSecond: 0, walFramesPerCommit: 1 },
+                { replicaAgeSeconds: at - startedAt },
+            );
             const run: DrillRun = {
                 label,
                 ms,

@@ -20,7 +20,7 @@ import {
 import { sleep } from "../test/support/procs";
 import { startWriter } from "../test/support/sqlite-writer";
 import { countByOperation, logOffset, requestsBetween } from "./lib/access-log";
-import { BenchWorld, checkTimersTaken, localL0MaxTxid, resetWorld } from "./lib/world";
+import { BenchWorld, checkTimersTaken, localL0MaxTxid, modelInput, resetWorld } from "./lib/world";
 
 /** The write load of every request window: one row a second, the cost targets' pattern. */
 export const WRITER_INTERVAL_MS = 1000;
@@ -174,16 +174,11 @@ export async function requestWindow(
         .slice(1)
         .map((to, i) => requestsBetween(log, offsets[i], to, world.bucket).length);
 
-    const input: CostModelInput = {
-        syncIntervalSeconds: world.timing.syncIntervalSeconds,
-        snapshotIntervalSeconds: world.timing.snapshotIntervalSeconds,
-        retentionSeconds: world.timing.retentionSeconds,
-        retentionEnabled: world.timing.retentionEnabled,
-        timers: world.timing.timers,
-        writes: plan.idle ? { commitsPerSecond: 0, walFramesPerCommit: 1 } : writerPattern(),
-        idleAfterWrites: plan.idle,
-        otherKeys: otherKeys > 0 ? { 1: otherKeys } : undefined,
-    };
+    const input = modelInput(
+        world.timing,
+        plan.idle ? { commitsPerSecond: 0, walFramesPerCommit: 1 } : writerPattern(),
+        { idleAfterWrites: plan.idle, otherKeys: otherKeys > 0 ? { 1: otherKeys } : undefined },
+    );
     const model = simulateWindow(input, {
         startSeconds: startMs / 1000,
         fromSeconds: fromMs / 1000,

@@ -164,43 +164,39 @@ export class LitestreamBackup extends pulumi.ComponentResource {
         const verifyHeartbeatUrl = secretUrl(verifyArgs.heartbeatUrl, "verify.heartbeatUrl");
         const verifyEnabled = verifyArgs.enabled ?? true;
 
-        const litestreamConfig = pulumi
+        // Where both configs point: the bucket, and the endpoint when the config names one.
+        const configTarget = pulumi
             .all([target.bucket, target.endpoint, target.region])
-            .apply(([bucket, endpoint, region]) =>
-                renderLitestreamConfig({
-                    target: {
-                        bucket,
-                        endpoint: target.endpointInConfig ? endpoint : undefined,
-                        region,
-                    },
-                    databases,
-                    timing,
-                    retentionEnabled: !appendOnly,
-                    metricsPort: args.litestream?.metricsPort,
-                    socketPath: CONTROL_SOCKET_PATH,
-                    heartbeat:
-                        litestreamHeartbeatUrl === undefined
-                            ? undefined
-                            : { interval: args.litestream?.heartbeatInterval },
-                }),
-            );
+            .apply(([bucket, endpoint, region]) => ({
+                bucket,
+                endpoint: target.endpointInConfig ? endpoint : undefined,
+                region,
+            }));
+        const litestreamConfig = configTarget.apply((configTarget) =>
+            renderLitestreamConfig({
+                target: configTarget,
+                databases,
+                timing,
+                retentionEnabled: !appendOnly,
+                metricsPort: args.litestream?.metricsPort,
+                socketPath: CONTROL_SOCKET_PATH,
+                heartbeat:
+                    litestreamHeartbeatUrl === undefined
+                        ? undefined
+                        : { interval: args.litestream?.heartbeatInterval },
+            }),
+        );
 
         // The claims' replica (./plan/claim.ts): synced at once whatever the preset, since the
         // sidecar waits for its claim before it starts, and never pruned.
-        const ownerConfig = pulumi
-            .all([target.bucket, target.endpoint, target.region])
-            .apply(([bucket, endpoint, region]) =>
-                renderLitestreamConfig({
-                    target: {
-                        bucket,
-                        endpoint: target.endpointInConfig ? endpoint : undefined,
-                        region,
-                    },
-                    databases: [ownerReplica(path)],
-                    timing: { ...timing, syncInterval: OWNER_SYNC_INTERVAL },
-                    retentionEnabled: false,
-                }),
-            );
+        const ownerConfig = configTarget.apply((configTarget) =>
+            renderLitestreamConfig({
+                target: configTarget,
+                databases: [ownerReplica(path)],
+                timing: { ...timing, syncInterval: OWNER_SYNC_INTERVAL },
+                retentionEnabled: false,
+            }),
+        );
 
         const litestreamImage = args.litestream?.image ?? LITESTREAM_IMAGE;
         const plan = deploymentPlan({

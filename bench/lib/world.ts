@@ -10,9 +10,11 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { ReplicationArgs, ReplicationPreset } from "../../components";
 import {
+    CostModelInput,
     durationSeconds,
     LITESTREAM_DEFAULT_TIMERS,
     LitestreamTimerSeconds,
+    WritePattern,
 } from "../../components/litestream/cost";
 import { Litestream } from "../../test/support/litestream";
 import { renderWithComponent, Rendered, s3CompatibleArgs } from "../../test/support/program";
@@ -44,6 +46,23 @@ export interface BenchWorld {
     /** Key prefix of its replica. */
     prefix: string;
     timing: RenderedTiming;
+}
+
+/** The cost model's input for a world's rendered timing, written as `writes`. */
+export function modelInput(
+    timing: RenderedTiming,
+    writes: WritePattern,
+    extra: Partial<CostModelInput> = {},
+): CostModelInput {
+    return {
+        syncIntervalSeconds: timing.syncIntervalSeconds,
+        snapshotIntervalSeconds: timing.snapshotIntervalSeconds,
+        retentionSeconds: timing.retentionSeconds,
+        retentionEnabled: timing.retentionEnabled,
+        timers: timing.timers,
+        writes,
+        ...extra,
+    };
 }
 
 /** Reads the timing back from the rendered YAML (what Litestream will actually use). */

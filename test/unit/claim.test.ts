@@ -191,10 +191,18 @@ describe("the start script (sh, stand-in litestream and sqlite3)", () => {
         writeFileSync(join(bucket, "owner"), "T2 b7c1d2e3f4a5 2026-12-01T10:00:00Z\n");
         expect(sidecar("check").code).toBe(1);
         expect(readFileSync(join(state, "refused"), "utf8")).toContain("NOT REPLICATING");
-        // Killed (a zombie until its new parent reaps it, or gone).
-        const stat = existsSync(`/proc/${pid}/stat`)
-            ? readFileSync(`/proc/${pid}/stat`, "utf8")
-            : "";
-        expect(stat === "" || stat.split(" ")[2] === "Z").toBe(true);
+        // Killed (a zombie until its new parent reaps it, or gone): SIGKILL is sent before
+        // `check` returns, the process ends a moment later.
+        const dead = () => {
+            const stat = existsSync(`/proc/${pid}/stat`)
+                ? readFileSync(`/proc/${pid}/stat`, "utf8")
+                : "";
+            return stat === "" || stat.split(" ")[2] === "Z";
+        };
+        const until = Date.now() + 5000;
+        while (!dead() && Date.now() < until) {
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        }
+        expect(dead()).toBe(true);
     });
 });
