@@ -445,7 +445,11 @@ describe("restore drills through the real pulumi up", () => {
 
     it("fails pulumi up through the drill on deploy when the credential cannot read, app running", async () => {
         const appBefore = mustInspect(APP);
-        const noRead = await s3.createNoReadUser(BUCKET);
+        // A credential that cannot read the database's replica (a policy scoped to another
+        // prefix, say). One that can read nothing at all does not get this far: the sidecar
+        // cannot read the replica's claims and does not replicate (README, "one writer per
+        // replica"), and `pulumi up` waits for it in vain.
+        const noRead = await s3.createNoReadUser(BUCKET, REPLICA);
         await stack.setConfig("storage.accessKeyId", noRead.accessKeyId, true);
         await stack.setConfig("storage.secretAccessKey", noRead.secretAccessKey, true);
         const since = Date.now();

@@ -191,45 +191,37 @@ export class S3Server {
      * (the bucket is root-owned, so the policy is what grants the user anything).
      */
     async createAppendOnlyUser(bucket: string): Promise<S3Keys> {
-        const keys = generateKeys("append");
-        await this.createUser(keys);
-        const principal = { AWS: [keys.accessKeyId] };
-        const policy = {
-            Version: "2012-10-17",
-            Statement: [
-                {
-                    Effect: "Allow",
-                    Principal: principal,
-                    Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-                    Resource: [`arn:aws:s3:::${bucket}`],
-                },
-                {
-                    Effect: "Allow",
-                    Principal: principal,
-                    Action: ["s3:GetObject", "s3:PutObject"],
-                    Resource: [`arn:aws:s3:::${bucket}/*`],
-                },
-                {
-                    Effect: "Deny",
-                    Principal: principal,
-                    Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
-                    Resource: [`arn:aws:s3:::${bucket}/*`],
-                },
-            ],
-        };
-        await this.client().send(
-            new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }),
-        );
-        return keys;
+        return this.createPolicyUser(bucket, "append", {
+            allow: ["s3:GetObject", "s3:PutObject"],
+            deny: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            denyPrefix: "",
+        });
     }
 
     /**
-     * A user that may list the bucket and put and delete its objects but never read one: an
-     * Allow for those actions and an explicit Deny of `s3:GetObject`, as a bucket policy (it
-     * replaces the bucket's policy). Replication works with it; a restore does not.
+     * A user that may list the bucket and put and delete its objects but never read one under
+     * `prefix` (default: anywhere): an Allow for those actions (and for reading elsewhere) and
+     * an explicit Deny of `s3:GetObject`, as a bucket policy (it replaces the bucket's policy).
+     * Replication works with it; a restore of what is under `prefix` does not.
      */
-    async createNoReadUser(bucket: string): Promise<S3Keys> {
-        const keys = generateKeys("noread");
+    async createNoReadUser(bucket: string, prefix = ""): Promise<S3Keys> {
+        return this.createPolicyUser(bucket, "noread", {
+            allow: ["s3:PutObject", "s3:DeleteObject", ...(prefix === "" ? [] : ["s3:GetObject"])],
+            deny: ["s3:GetObject"],
+            denyPrefix: prefix,
+        });
+    }
+
+    /**
+     * A new user and a bucket policy (replacing the bucket's) that lets it list the bucket, allows
+     * `allow` on every object and denies `deny` on the objects under `denyPrefix`.
+     */
+    private async createPolicyUser(
+        bucket: string,
+        name: string,
+        actions: { allow: string[]; deny: string[]; denyPrefix: string },
+    ): Promise<S3Keys> {
+        const keys = generateKeys(name);
         await this.createUser(keys);
         const principal = { AWS: [keys.accessKeyId] };
         const policy = {
@@ -244,14 +236,14 @@ export class S3Server {
                 {
                     Effect: "Allow",
                     Principal: principal,
-                    Action: ["s3:PutObject", "s3:DeleteObject"],
+                    Action: actions.allow,
                     Resource: [`arn:aws:s3:::${bucket}/*`],
                 },
                 {
                     Effect: "Deny",
                     Principal: principal,
-                    Action: ["s3:GetObject"],
-                    Resource: [`arn:aws:s3:::${bucket}/*`],
+                    Action: actions.deny,
+                    Resource: [`arn:aws:s3:::${bucket}/${actions.denyPrefix}*`],
                 },
             ],
         };
