@@ -96,9 +96,11 @@ export class LitestreamBackup extends pulumi.ComponentResource {
     /** Namespace of the StatefulSet and everything else on Kubernetes; empty on a Docker host. */
     public readonly statefulSetNamespace: pulumi.Output<string>;
     /**
-     * Container name of the verifier, which runs the restore drills
-     * (`docker exec <name> sh /etc/litestream-verify.sh once` runs one by hand); empty when
-     * `verify.enabled` is false.
+     * Container name of the verifier, which runs the restore drills: on a Docker host the
+     * container (`docker exec <name> sh /etc/litestream-verify.sh once` runs one by hand), on
+     * Kubernetes the verifier's container in the StatefulSet's pod (`kubectl exec <pod> -c
+     * <name> -- sh /etc/litestream-verify.sh once`; `... status` prints the last drill). Empty
+     * when `verify.enabled` is false.
      */
     public readonly verifyContainerName: pulumi.Output<string>;
     /**
@@ -278,7 +280,9 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                 app,
                 databases,
                 config: litestreamConfig,
+                ownerConfig,
                 target,
+                secrets,
                 args: args.kubernetes,
                 labels,
                 parent: this,
@@ -314,6 +318,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             this.litestreamContainerName = pulumi.output(names.litestream);
             this.volumeName = kube.volumeName;
             this.restoreCommand = kube.restoreCommand;
+            this.verifyContainerName = kube.verifyContainerName;
         } else if (deployment !== undefined) {
             this.appContainerName = deployment.appContainer.name;
             this.litestreamContainerName = deployment.litestreamContainer.name;

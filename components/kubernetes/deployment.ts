@@ -4,7 +4,8 @@
  *
  * - A provider for `kubernetes.kubeconfig` (the ambient kubeconfig when unset).
  * - A ConfigMap with the plan's files and a Secret with the credential (plus one with the app's
- *   environment). Pulumi names them (`<component>-files-<random>`) and replaces them when their
+ *   environment, and one with the plan's secret variables, the push monitors' URLs, when it
+ *   has any). Pulumi names them (`<component>-files-<random>`) and replaces them when their
  *   content changes, as the kubernetes provider does with ConfigMaps and Secrets unless told to
  *   mutate them: the pod template then refers to the new name, so a new Litestream config or
  *   credential rolls the pod. A `subPath` mount would never see an update in place anyway.
@@ -19,7 +20,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppArgs, KubernetesArgs } from "../args";
 import { DatabaseReplica } from "../litestream/databases";
-import { ContainerPlan, CREDENTIAL_ENV, DeploymentPlan, LABEL_ROLE } from "../plan/plan";
+import { ContainerPlan, CREDENTIAL_ENV, DeploymentPlan, LABEL_ROLE, SecretRef } from "../plan/plan";
 import { ReplicaTarget } from "../storage/target";
 import { namespaceProblem } from "../validate";
 import { checkedWhenKnown } from "../when-known";
@@ -35,6 +36,7 @@ import {
     PodRefs,
     podSpec,
     readyTimeoutSeconds,
+    secretEnvRefs,
 } from "./manifests";
 import { renderKubectlRestoreCommand } from "./restore";
 
@@ -61,7 +63,11 @@ export interface KubernetesContext {
     databases: readonly DatabaseReplica[];
     /** The rendered Litestream config (no credential in it). */
     config: pulumi.Output<string>;
+    /** The rendered config of the claims' replica (../plan/claim.ts). */
+    ownerConfig: pulumi.Output<string>;
     target: ReplicaTarget;
+    /** The values of the plan's secret environment variables (each kept secret). */
+    secrets: Partial<Record<SecretRef, pulumi.Input<string>>>;
     args: KubernetesArgs;
     /** The component's labels (on every object). */
     labels: Record<string, string>;
@@ -74,6 +80,8 @@ export interface KubernetesDeployment {
     statefulSet: k8s.apps.v1.StatefulSet;
     files: k8s.core.v1.ConfigMap;
     credentials: k8s.core.v1.Secret;
+    /** The Secret of the plan's secret variables; undefined when the plan has none. */
+    secretEnv: k8s.core.v1.Secret | undefined;
     jobs: k8s.batch.v1.Job[];
     statefulSetName: pulumi.Output<string>;
     namespace: pulumi.Output<string>;
@@ -81,6 +89,8 @@ export interface KubernetesDeployment {
     volumeName: pulumi.Output<string>;
     /** `kubectl exec` into the sidecar: one restore line a database. */
     restoreCommand: pulumi.Output<string>;
+    /** The verifier's container in the pod; empty when the plan has none. */
+    verifyContainerName: pulumi.Output<string>;
 }
 
 function base64(value: string): string {
@@ -102,6 +112,21 @@ function appEnvData(envs: AppArgs["envs"]): pulumi.Output<Record<string, string>
                 Object.entries(values ?? {}).map(([key, value]) => [key, base64(String(value))]),
             ),
         );
+}
+
+/** The plan's secret variables as Secret data, one key a secret; undefined when it has none. */
+function secretEnvData(
+    plan: DeploymentPlan,
+    secrets: KubernetesContext["secrets"],
+): pulumi.Output<Record<string, string>> | undefined {
+    const refs = secretEnvRefs(plan);
+    if (refs.length === 0) return undefined;
+    const values = refs.map((ref) => {
+        const value = secrets[ref];
+        if (value === undefined) throw new Error(`the plan needs ${ref}, which is unset`);
+        return pulumi.output(value).apply((v) => [ref, base64(v)] as const);
+    });
+    return pulumi.all(values).apply((entries) => Object.fromEntries(entries));
 }
 
 /** Creates the provider, the ConfigMap, the Secrets, the gate Jobs and the StatefulSet. */
@@ -128,7 +153,11 @@ export function createKubernetesDeployment(ctx: KubernetesContext): KubernetesDe
         `${name}-files`,
         {
             metadata: { namespace, labels: roleLabels("litestream") },
-            data: ctx.config.apply((config) => configMapData(plan, () => config)),
+            data: pulumi
+                .all([ctx.config, ctx.ownerConfig])
+                .apply(([litestreamConfig, ownerConfig]) =>
+                    configMapData(plan, { litestreamConfig, ownerConfig }),
+                ),
         },
         opts,
     );
@@ -162,18 +191,34 @@ export function createKubernetesDeployment(ctx: KubernetesContext): KubernetesDe
             opts,
         );
 
+    // The push monitors' URLs: in this Secret only, read with `secretKeyRef`.
+    const secretData = secretEnvData(plan, ctx.secrets);
+    const secretEnv =
+        secretData &&
+        new k8s.core.v1.Secret(
+            `${name}-secret-env`,
+            {
+                metadata: { namespace, labels: roleLabels("litestream") },
+                type: "Opaque",
+                data: pulumi.secret(secretData),
+            },
+            opts,
+        );
+
     const refs: pulumi.Output<PodRefs> = pulumi
         .all([
             files.metadata.name,
             credentials.metadata.name,
             appEnv?.metadata.name,
             pulumi.output(ctx.app.image),
+            secretEnv?.metadata.name,
         ])
-        .apply(([filesConfigMap, credentialsSecret, appEnvSecret, appImage]) => ({
+        .apply(([filesConfigMap, credentialsSecret, appEnvSecret, appImage, secretEnvSecret]) => ({
             filesConfigMap,
             credentialsSecret,
             appEnvSecret,
             appImage,
+            secretEnvSecret,
         }));
 
     const jobs = gateJobs(plan).map((c: ContainerPlan) => {
@@ -249,11 +294,13 @@ export function createKubernetesDeployment(ctx: KubernetesContext): KubernetesDe
     const statefulSetName = statefulSet.metadata.name;
     const ns = statefulSet.metadata.namespace;
     const sidecar = plan.containers.find((c) => c.role === "litestream");
+    const verifier = plan.containers.find((c) => c.role === "verify");
     return {
         provider,
         statefulSet,
         files,
         credentials,
+        secretEnv,
         jobs,
         statefulSetName,
         namespace: ns,
@@ -266,5 +313,6 @@ export function createKubernetesDeployment(ctx: KubernetesContext): KubernetesDe
                 databases: ctx.databases,
             }),
         ),
+        verifyContainerName: pulumi.output(verifier?.name ?? ""),
     };
 }

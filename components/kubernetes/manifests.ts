@@ -10,11 +10,21 @@
  * - a service the deploy waits healthy for (`waitHealthy`) becomes a native sidecar (an init
  *   container with `restartPolicy: Always`) in the same list, after the one-shots before it:
  *   the kubelet starts what follows only once its startup probe (the plan's health check)
- *   passed, keeps it running beside the app, and stops it after the app;
- * - any other service becomes a main container (the app);
+ *   passed, keeps it running beside the app, and stops it after the app. Only these get
+ *   probes (startup and readiness);
+ * - any other service becomes a main container (the app, the verifier). Its health check, if
+ *   it has one, becomes no probe: a readiness probe would take the whole pod, and so the app,
+ *   out of its Services whenever it fails (a failed restore drill is a reason to alert, not to
+ *   stop serving), and a liveness probe would restart a container whose failure is a finding;
+ * - a one-shot that must run on every deploy (`everyDeploy`) is refused: init containers run
+ *   only when the pod starts, so running it again would mean restarting the app;
  * - each file goes into one ConfigMap, mounted with `subPath` at its path;
- * - the credential comes from a Secret (`envFrom`), the app's environment from another, so that
- *   neither the pod spec nor the ConfigMap holds a secret value;
+ * - the control volume (Litestream's socket, `controlVolume`) is an `emptyDir` of the pod,
+ *   mounted at the plan's `controlDir` in the containers that ask for it only;
+ * - the credential comes from a Secret (`envFrom`), the app's environment from another, and the
+ *   plan's other secret variables (`secretEnv`, the push monitors' URLs) from a third, one key
+ *   a secret (`env` with `secretKeyRef`), so that neither the pod spec nor the ConfigMap holds a
+ *   secret value;
  * - `user` becomes `securityContext.runAsUser`/`runAsGroup`;
  * - the data volume comes from the StatefulSet's volume claim template;
  * - the grace period is the longest `stopGraceSeconds` of the plan.
@@ -26,7 +36,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { parseAppUser } from "../app-user";
 import { HealthcheckPlan } from "../plan/healthcheck";
-import { ContainerPlan, DeploymentPlan, PlanFile, PlanRef } from "../plan/plan";
+import { ContainerPlan, DeploymentPlan, PlanFile, PlanRef, SecretRef } from "../plan/plan";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -37,6 +47,13 @@ export const DATA_VOLUME = "data";
 
 /** Name of the volume that holds the plan's files (the ConfigMap). */
 export const FILES_VOLUME = "files";
+
+/**
+ * Name of the pod's `emptyDir` that holds Litestream's control socket, shared by the containers
+ * with `controlVolume` (the sidecar and the verifier). It lives as long as the pod: the socket
+ * is made again by the sidecar whenever it starts.
+ */
+export const CONTROL_VOLUME = "control";
 
 /**
  * How often the startup probe runs: more often than the plan's interval, so that the app
@@ -78,16 +95,26 @@ export function planFiles(plan: DeploymentPlan): PlanFile[] {
     return [...byPath.values()];
 }
 
-/** The ConfigMap's data: every file of the plan by its key, references filled in. */
+/** The values a file's reference can stand for, by reference (`litestreamConfig`, `ownerConfig`). */
+export type FileContents = Partial<Record<PlanRef["ref"], string>>;
+
+/**
+ * The ConfigMap's data: every file of the plan by its key, each reference filled in with its
+ * own value. A reference with no value is a bug of the caller, never an empty file.
+ */
 export function configMapData(
     plan: DeploymentPlan,
-    resolve: (ref: PlanRef) => string,
+    contents: FileContents,
 ): Record<string, string> {
     return Object.fromEntries(
-        planFiles(plan).map((f) => [
-            fileKey(f.path),
-            typeof f.content === "string" ? f.content : resolve(f.content),
-        ]),
+        planFiles(plan).map((f) => {
+            if (typeof f.content === "string") return [fileKey(f.path), f.content];
+            const value = contents[f.content.ref];
+            if (value === undefined) {
+                throw new Error(`${f.path} refers to ${f.content.ref}, which has no value`);
+            }
+            return [fileKey(f.path), value];
+        }),
     );
 }
 
@@ -108,6 +135,11 @@ export function podLayout(plan: DeploymentPlan): PodLayout {
     const main: ContainerPlan[] = [];
     const initKeys = new Set<string>();
     for (const c of plan.containers) {
+        if (c.everyDeploy) {
+            throw new Error(
+                `${c.key} must run on every deploy, which a pod cannot do: its init containers run only when the pod starts, so running it again would restart the app`,
+            );
+        }
         for (const key of c.after) {
             if (!initKeys.has(key)) {
                 throw new Error(
@@ -175,6 +207,29 @@ export interface PodRefs {
     appEnvSecret?: string;
     /** The app's image. */
     appImage: string;
+    /**
+     * The Secret holding the plan's secret variables (`secretEnv`), one key a {@link SecretRef};
+     * undefined when no container has one.
+     */
+    secretEnvSecret?: string;
+}
+
+/** The secrets the plan's containers read (`secretEnv`), each once, in plan order: the Secret's keys. */
+export function secretEnvRefs(plan: DeploymentPlan): SecretRef[] {
+    return [...new Set(plan.containers.flatMap((c) => c.secretEnv.map((e) => e.secret)))];
+}
+
+/** `env` entries of a container's secret variables, each read from its key of the Secret. */
+function secretEnv(c: ContainerPlan, refs: PodRefs) {
+    if (c.secretEnv.length === 0) return [];
+    const secret = refs.secretEnvSecret;
+    if (secret === undefined) {
+        throw new Error(`${c.key} has secret variables, but there is no Secret to read them from`);
+    }
+    return c.secretEnv.map((e) => ({
+        name: e.name,
+        valueFrom: { secretKeyRef: { name: secret, key: e.secret } },
+    }));
 }
 
 /** One container of the plan. */
@@ -185,8 +240,10 @@ export function container(c: ContainerPlan, plan: DeploymentPlan, refs: PodRefs)
             ? [{ secretRef: { name: refs.appEnvSecret } }]
             : []),
     ];
+    const env = secretEnv(c, refs);
     const volumeMounts = [
         ...(c.dataVolume ? [{ name: DATA_VOLUME, mountPath: plan.dataDir }] : []),
+        ...(c.controlVolume ? [{ name: CONTROL_VOLUME, mountPath: plan.controlDir }] : []),
         ...c.files.map((f) => ({
             name: FILES_VOLUME,
             mountPath: f.path,
@@ -201,29 +258,36 @@ export function container(c: ContainerPlan, plan: DeploymentPlan, refs: PodRefs)
         ...(c.entrypoint === undefined ? {} : { command: c.entrypoint }),
         ...(c.command === undefined ? {} : { args: c.command }),
         ...(envFrom.length === 0 ? {} : { envFrom }),
+        ...(env.length === 0 ? {} : { env }),
         ...(volumeMounts.length === 0 ? {} : { volumeMounts }),
         ...(c.ports.length === 0
             ? {}
             : { ports: c.ports.map((p) => ({ containerPort: p.internal, protocol: "TCP" })) }),
         ...(c.user === undefined ? {} : { securityContext: securityContext(c.user) }),
         ...(sidecar ? { restartPolicy: "Always" } : {}),
-        ...(c.healthcheck === undefined
-            ? {}
-            : {
-                  ...(c.waitHealthy ? { startupProbe: startupProbe(c.healthcheck) } : {}),
+        // Only what the deploy waits for is probed: see the top of this file.
+        ...(c.waitHealthy && c.healthcheck !== undefined
+            ? {
+                  startupProbe: startupProbe(c.healthcheck),
                   readinessProbe: readinessProbe(c.healthcheck),
-              }),
+              }
+            : {}),
         // A failed step's last log lines become its termination message: `kubectl describe
         // pod` and the pod's status show why it failed, without `kubectl logs --previous`.
         terminationMessagePolicy: "FallbackToLogsOnError",
     };
 }
 
-/** The volume of the plan's files, when any container has one. */
-function filesVolumes(containers: readonly ContainerPlan[], refs: PodRefs) {
-    return containers.some((c) => c.files.length > 0)
-        ? [{ name: FILES_VOLUME, configMap: { name: refs.filesConfigMap } }]
-        : [];
+/** The pod's volumes: the plan's files when any container has one, the control `emptyDir` when any asks for it. */
+function podVolumes(containers: readonly ContainerPlan[], refs: PodRefs) {
+    return [
+        ...(containers.some((c) => c.files.length > 0)
+            ? [{ name: FILES_VOLUME, configMap: { name: refs.filesConfigMap } }]
+            : []),
+        ...(containers.some((c) => c.controlVolume)
+            ? [{ name: CONTROL_VOLUME, emptyDir: {} }]
+            : []),
+    ];
 }
 
 /** The pod of the StatefulSet: init containers, sidecars and the app, from the plan. */
@@ -235,7 +299,7 @@ export function podSpec(plan: DeploymentPlan, refs: PodRefs): PodSpec {
     return {
         initContainers: layout.init.map((c) => container(c, plan, refs)),
         containers: layout.main.map((c) => container(c, plan, refs)),
-        volumes: filesVolumes(plan.containers, refs),
+        volumes: podVolumes(plan.containers, refs),
         ...(graces.length === 0 ? {} : { terminationGracePeriodSeconds: Math.max(...graces) }),
     };
 }
@@ -252,7 +316,7 @@ export function gateJobs(plan: DeploymentPlan): ContainerPlan[] {
 export function jobPodSpec(c: ContainerPlan, plan: DeploymentPlan, refs: PodRefs): PodSpec {
     return {
         containers: [container(c, plan, refs)],
-        volumes: filesVolumes([c], refs),
+        volumes: podVolumes([c], refs),
         restartPolicy: "Never",
     };
 }

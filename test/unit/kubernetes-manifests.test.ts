@@ -1,13 +1,14 @@
 /**
  * The plan as Kubernetes objects, without mocks: which container goes where in the pod, in
- * which order, with which probes, files, secrets and user; the gate Jobs; the await bound; the
- * hand-restore command. A container added to the plan lands in the pod with no code of this
+ * which order, with which probes, files, volumes, secrets and user; the gate Jobs; the await
+ * bound; the hand-restore command. A container added to the plan lands in the pod with no code of this
  * layer knowing it.
  */
 import { describe, expect, it } from "vitest";
 import { resolveDatabases } from "../../components/litestream/databases";
 import {
     configMapData,
+    container,
     containerLabelAnnotations,
     fileKey,
     gateJobs,
@@ -17,6 +18,7 @@ import {
     PodRefs,
     podSpec,
     readyTimeoutSeconds,
+    secretEnvRefs,
     securityContext,
 } from "../../components/kubernetes/manifests";
 import { renderKubectlRestoreCommand } from "../../components/kubernetes/restore";
@@ -29,6 +31,8 @@ const REFS: PodRefs = {
     appEnvSecret: "meds-app-env-9c0d1e2f",
     appImage: "ghcr.io/acme/meds:1.4.2",
 };
+/** The verifier as the component asks for it by default: a drill at start and every 6 h. */
+const VERIFY = { enabled: true, intervalSeconds: 21600, onDeploy: false, heartbeat: false };
 
 function input(overrides: Partial<PlanInput> = {}): PlanInput {
     return {
@@ -38,6 +42,7 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
         autoRestore: true,
         litestreamImage: IMAGE,
         syncInterval: "10s",
+        verify: VERIFY,
         ...overrides,
     };
 }
@@ -59,7 +64,7 @@ describe("the pod of the StatefulSet", () => {
             unknown
         >;
 
-    it("runs the one-shots as init containers in plan order, then the sidecar, then the app", () => {
+    it("runs the one-shots as init containers in plan order, then the sidecar, then the app and the verifier", () => {
         expect(spec.initContainers.map((c) => [c.name, c.restartPolicy])).toEqual([
             ["meds-preflight", undefined],
             ["meds-restore-0", undefined],
@@ -67,7 +72,7 @@ describe("the pod of the StatefulSet", () => {
             ["meds-ownership", undefined],
             ["meds-litestream", "Always"],
         ]);
-        expect(spec.containers.map((c) => c.name)).toEqual(["meds"]);
+        expect(spec.containers.map((c) => c.name)).toEqual(["meds", "meds-verify"]);
         expect(spec.terminationGracePeriodSeconds).toBe(40);
     });
 
@@ -89,30 +94,46 @@ describe("the pod of the StatefulSet", () => {
     it("probes the sidecar with the health script: startup within the plan's window, readiness as Docker counts", () => {
         const sidecar = byName("meds-litestream");
         const exec = { command: ["/bin/sh", "/etc/litestream-healthcheck.sh"] };
-        // timeout: 5 s for the socket + 10 s a database missing + 5 s
+        // timeout: 5 s for the socket + 10 s a database missing + 2 × 20 s for the claims + 5 s;
+        // startup: the 540 s start period at 2 s, plus 3 retries
         expect(sidecar.startupProbe).toEqual({
             exec,
-            timeoutSeconds: 30,
+            timeoutSeconds: 70,
             periodSeconds: 2,
-            failureThreshold: 153,
+            failureThreshold: 273,
         });
         expect(sidecar.readinessProbe).toEqual({
             exec,
-            timeoutSeconds: 30,
+            timeoutSeconds: 70,
             periodSeconds: 10,
             failureThreshold: 3,
         });
         expect(sidecar.livenessProbe).toBeUndefined();
-        expect(sidecar.args).toEqual(["replicate", "-config", "/etc/litestream.yml"]);
+        // The start script claims the replica for this volume, then runs `litestream replicate`.
+        expect(sidecar.command).toEqual(["/bin/sh"]);
+        expect(sidecar.args).toEqual(["/etc/litestream-sidecar.sh", "run"]);
     });
 
     it("mounts each file from the ConfigMap at its path, and the data volume at dataDir", () => {
         expect(byName("meds-litestream").volumeMounts).toEqual([
             { name: "data", mountPath: "/app/data" },
+            { name: "control", mountPath: "/var/run/litestream" },
             {
                 name: "files",
                 mountPath: "/etc/litestream.yml",
                 subPath: "etc_litestream.yml",
+                readOnly: true,
+            },
+            {
+                name: "files",
+                mountPath: "/etc/litestream-owner.yml",
+                subPath: "etc_litestream-owner.yml",
+                readOnly: true,
+            },
+            {
+                name: "files",
+                mountPath: "/etc/litestream-sidecar.sh",
+                subPath: "etc_litestream-sidecar.sh",
                 readOnly: true,
             },
             {
@@ -129,6 +150,7 @@ describe("the pod of the StatefulSet", () => {
         expect(byName("meds").volumeMounts).toEqual([{ name: "data", mountPath: "/app/data" }]);
         expect(spec.volumes).toEqual([
             { name: "files", configMap: { name: "meds-files-1a2b3c4d" } },
+            { name: "control", emptyDir: {} },
         ]);
     });
 
@@ -139,8 +161,10 @@ describe("the pod of the StatefulSet", () => {
             "meds-restore-0",
             "meds-restore-1",
             "meds-litestream",
+            "meds-verify",
         ]) {
             expect(byName(name).envFrom, name).toEqual(credentials);
+            expect(byName(name).env, name).toBeUndefined();
         }
         expect(byName("meds-ownership").envFrom).toBeUndefined();
         expect(byName("meds").envFrom).toEqual([{ secretRef: { name: "meds-app-env-9c0d1e2f" } }]);
@@ -183,6 +207,8 @@ describe("the pod of the StatefulSet", () => {
             credentials: false,
             appEnv: false,
             dataVolume: true,
+            controlVolume: false,
+            secretEnv: [],
             run: "once",
             after: ["restore-0", "restore-1"],
             waitHealthy: false,
@@ -198,7 +224,7 @@ describe("the pod of the StatefulSet", () => {
     });
 
     it("refuses a plan whose order a pod cannot honour", () => {
-        const broken = deploymentPlan(input());
+        const broken = deploymentPlan(input({ verify: undefined }));
         broken.containers.reverse();
         expect(() => podLayout(broken)).toThrow(
             "app waits for restore-0, which the pod cannot start before it (only init containers run first)",
@@ -210,19 +236,140 @@ describe("the pod of the StatefulSet", () => {
     });
 });
 
+describe("the restore drills in the pod", () => {
+    const plan = deploymentPlan(input());
+    const spec = podSpec(plan, REFS) as unknown as Spec;
+    const all = [...spec.initContainers, ...spec.containers];
+    const byName = (name: string) => all.find((c) => c.name === name) as Record<string, unknown>;
+
+    it("runs the verifier as a main container after the app, with no probe: a failed drill keeps the pod in its Services", () => {
+        const verifier = byName("meds-verify");
+        expect(spec.containers.map((c) => c.name)).toEqual(["meds", "meds-verify"]);
+        expect(verifier.image).toBe(IMAGE);
+        expect(verifier.command).toEqual(["/bin/sh"]);
+        expect(verifier.args).toEqual(["/etc/litestream-verify.sh", "serve"]);
+        expect(verifier.restartPolicy).toBeUndefined();
+        // The plan gives it a health check (its last drill), which stays out of the pod.
+        expect(plan.containers.find((c) => c.key === "verify")?.healthcheck).toBeDefined();
+        expect(verifier.readinessProbe).toBeUndefined();
+        expect(verifier.startupProbe).toBeUndefined();
+        expect(verifier.livenessProbe).toBeUndefined();
+        // Never the app's volume: drills restore into its own file system.
+        expect(verifier.volumeMounts).toEqual([
+            { name: "control", mountPath: "/var/run/litestream" },
+            expect.objectContaining({ mountPath: "/etc/litestream.yml" }),
+            expect.objectContaining({ mountPath: "/etc/litestream-verify.sh" }),
+            expect.objectContaining({ mountPath: "/etc/litestream-verify.pl" }),
+        ]);
+        expect(verifier.securityContext).toEqual({ runAsUser: 0, runAsGroup: 0 });
+    });
+
+    it("gives probes to the waited-for sidecar only", () => {
+        expect(
+            all.filter((c) => c.readinessProbe !== undefined || c.startupProbe !== undefined),
+        ).toEqual([expect.objectContaining({ name: "meds-litestream" })]);
+    });
+
+    it("mounts the control emptyDir in the sidecar and the verifier only", () => {
+        expect(spec.volumes).toContainEqual({ name: "control", emptyDir: {} });
+        const mounting = all
+            .filter((c) =>
+                ((c.volumeMounts ?? []) as { name: string; mountPath: string }[]).some(
+                    (m) => m.name === "control" && m.mountPath === "/var/run/litestream",
+                ),
+            )
+            .map((c) => c.name);
+        expect(mounting).toEqual(["meds-litestream", "meds-verify"]);
+        expect(
+            all.filter((c) => JSON.stringify(c.volumeMounts).includes('"control"')),
+        ).toHaveLength(2);
+    });
+
+    it("leaves the verifier out when verify.enabled is false; the sidecar keeps its socket", () => {
+        const off = podSpec(
+            deploymentPlan(input({ verify: { ...VERIFY, enabled: false } })),
+            REFS,
+        ) as unknown as Spec;
+        expect(off.containers.map((c) => c.name)).toEqual(["meds"]);
+        expect(off.volumes).toContainEqual({ name: "control", emptyDir: {} });
+    });
+
+    it("refuses a one-shot that must run on every deploy: the pod would have to restart", () => {
+        const onDeploy = deploymentPlan(input({ verify: { ...VERIFY, onDeploy: true } }));
+        expect(() => podLayout(onDeploy)).toThrow(
+            "verify-deploy must run on every deploy, which a pod cannot do: its init containers run only when the pod starts, so running it again would restart the app",
+        );
+    });
+});
+
+describe("the secret variables", () => {
+    const plan = deploymentPlan(
+        input({ litestreamHeartbeat: true, verify: { ...VERIFY, heartbeat: true } }),
+    );
+    const refs: PodRefs = { ...REFS, secretEnvSecret: "meds-secret-env-3f4a5b6c" };
+    const spec = podSpec(plan, refs) as unknown as Spec;
+    const byName = (name: string) =>
+        [...spec.initContainers, ...spec.containers].find((c) => c.name === name) as Record<
+            string,
+            unknown
+        >;
+    const fromSecret = (name: string, key: string) => ({
+        name,
+        valueFrom: { secretKeyRef: { name: "meds-secret-env-3f4a5b6c", key } },
+    });
+
+    it("reads each from its key of the Secret, in the containers that have it only", () => {
+        expect(secretEnvRefs(plan)).toEqual(["litestreamHeartbeatUrl", "verifyHeartbeatUrl"]);
+        expect(byName("meds-litestream").env).toEqual([
+            fromSecret("LITESTREAM_HEARTBEAT_URL", "litestreamHeartbeatUrl"),
+        ]);
+        expect(byName("meds-verify").env).toEqual([
+            fromSecret("VERIFY_HEARTBEAT_URL", "verifyHeartbeatUrl"),
+        ]);
+        for (const name of ["meds-preflight", "meds-restore-0", "meds-ownership", "meds"]) {
+            expect(byName(name).env, name).toBeUndefined();
+        }
+        // The credential still comes with envFrom, beside them.
+        expect(byName("meds-litestream").envFrom).toEqual([
+            { secretRef: { name: "meds-credentials-5e6f7a8b" } },
+        ]);
+    });
+
+    it("has no Secret to refer to when none is set, and refuses one it cannot read", () => {
+        expect(secretEnvRefs(deploymentPlan(input()))).toEqual([]);
+        const sidecar = plan.containers.find((c) => c.key === "litestream") as ContainerPlan;
+        expect(() => container(sidecar, plan, REFS)).toThrow(
+            "litestream has secret variables, but there is no Secret to read them from",
+        );
+    });
+});
+
 describe("the ConfigMap", () => {
     const plan = deploymentPlan(input());
+    const contents = { litestreamConfig: "dbs: []\n", ownerConfig: "dbs: [owner]\n" };
 
-    it("holds every file once, the config filled in, under keys made from their paths", () => {
-        const data = configMapData(plan, () => "dbs: []\n");
+    it("holds every file once, each reference filled in with its own content, under keys made from their paths", () => {
+        const data = configMapData(plan, contents);
         expect(Object.keys(data).sort()).toEqual([
             "etc_litestream-healthcheck.sh",
+            "etc_litestream-owner.yml",
             "etc_litestream-preflight.sh",
+            "etc_litestream-sidecar.sh",
+            "etc_litestream-verify.pl",
+            "etc_litestream-verify.sh",
             "etc_litestream.yml",
         ]);
         expect(data["etc_litestream.yml"]).toBe("dbs: []\n");
+        expect(data["etc_litestream-owner.yml"]).toBe("dbs: [owner]\n");
         expect(data["etc_litestream-preflight.sh"]).toContain("litestream ltx");
+        expect(data["etc_litestream-sidecar.sh"]).toContain("litestream replicate -config");
         expect(fileKey("/etc/a b/c.yml")).toBe("etc_a_b_c.yml");
+    });
+
+    it("refuses a reference with no value rather than write an empty file", () => {
+        expect(() => configMapData(plan, { litestreamConfig: "dbs: []\n" })).toThrow(
+            "/etc/litestream-owner.yml refers to ownerConfig, which has no value",
+        );
     });
 });
 
@@ -245,8 +392,8 @@ describe("the gate Job", () => {
 
 describe("waiting and names", () => {
     it("waits for the pod as long as the sidecar may take to turn healthy, plus an allowance", () => {
-        // 300 s start period + 3 retries of (10 s interval + 30 s timeout) + 120 s
-        expect(readyTimeoutSeconds(deploymentPlan(input()))).toBe(540);
+        // 540 s start period + 3 retries of (10 s interval + 70 s timeout) + 120 s
+        expect(readyTimeoutSeconds(deploymentPlan(input()))).toBe(900);
     });
 
     it("writes label values Kubernetes accepts, and the plan's per-container labels as annotations", () => {
