@@ -682,7 +682,16 @@ function checkBoolean(
     return false;
 }
 
-function checkVerify(verify: VerifyArgs | undefined, issues: ArgIssue[]): void {
+/**
+ * The restore drills. `onKubernetes`: a drill on every deploy is a one-shot in the pod there,
+ * which Kubernetes runs only when the pod starts; running it on each `pulumi up` would restart
+ * the app, so it is refused.
+ */
+function checkVerify(
+    verify: VerifyArgs | undefined,
+    onKubernetes: boolean,
+    issues: ArgIssue[],
+): void {
     if (verify === undefined) return;
     if (verify === null || typeof verify !== "object" || Array.isArray(verify)) {
         issues.push({
@@ -710,6 +719,11 @@ function checkVerify(verify: VerifyArgs | undefined, issues: ArgIssue[]): void {
         issues.push({
             propertyPath: "verify.onDeploy",
             reason: "`verify.onDeploy` is true but `verify.enabled` is false: a drill on deploy needs the verifier; set `verify.enabled` to true, or leave `verify.onDeploy` out.",
+        });
+    } else if (onDeployOk && verify.onDeploy === true && onKubernetes) {
+        issues.push({
+            propertyPath: "verify.onDeploy",
+            reason: "`verify.onDeploy` is not available with `kubernetes`: the drill on deploy would be a one-shot in the app's pod, which Kubernetes runs only when the pod starts, so running it on every `pulumi up` would restart the app. Leave `verify.onDeploy` out (the verifier still runs a drill when it starts and every `verify.interval`), and run one by hand when you want: `kubectl --namespace <namespace> exec <statefulSetName>-0 -c <verifyContainerName> -- sh /etc/litestream-verify.sh once`.",
         });
     }
 }
@@ -932,6 +946,6 @@ export function validateArgs(name: string, args: LitestreamBackupArgs): ArgIssue
     checkDocker(args.docker, issues);
     checkKubernetes(name, args, issues);
     checkLitestream(args.litestream, issues);
-    checkVerify(args.verify, issues);
+    checkVerify(args.verify, args.kubernetes !== undefined, issues);
     return issues;
 }

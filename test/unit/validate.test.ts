@@ -804,6 +804,26 @@ const BAD: [string, Mutation, string, string][] = [
         "`verify.onDeploy` is true but `verify.enabled` is false: a drill on deploy needs the verifier; set `verify.enabled` to true, or leave `verify.onDeploy` out.",
     ],
     [
+        "a drill on every deploy on kubernetes",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = {};
+            a.verify = { onDeploy: true };
+        },
+        "verify.onDeploy",
+        "`verify.onDeploy` is not available with `kubernetes`: the drill on deploy would be a one-shot in the app's pod, which Kubernetes runs only when the pod starts, so running it on every `pulumi up` would restart the app. Leave `verify.onDeploy` out (the verifier still runs a drill when it starts and every `verify.interval`), and run one by hand when you want: `kubectl --namespace <namespace> exec <statefulSetName>-0 -c <verifyContainerName> -- sh /etc/litestream-verify.sh once`.",
+    ],
+    [
+        "a drill on deploy without the verifier, on kubernetes: the verifier is named first",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = {};
+            a.verify = { enabled: false, onDeploy: true };
+        },
+        "verify.onDeploy",
+        "`verify.onDeploy` is true but `verify.enabled` is false: a drill on deploy needs the verifier; set `verify.enabled` to true, or leave `verify.onDeploy` out.",
+    ],
+    [
         "litestream.heartbeatUrl not http",
         (a) => (a.litestream = { heartbeatUrl: "mailto:ops@example.com" }),
         "litestream.heartbeatUrl",
@@ -997,6 +1017,18 @@ describe("validateArgs", () => {
                     kubeconfig: "apiVersion: v1\nkind: Config\n",
                     storageClassName: "local-path",
                     storageSize: "2.5Gi",
+                };
+            },
+        ],
+        [
+            "kubernetes with restore drills, onDeploy said false",
+            (a) => {
+                a.storage = S3C;
+                a.kubernetes = {};
+                a.verify = {
+                    interval: "1h",
+                    heartbeatUrl: "https://hc-ping.com/5f1e0c3a",
+                    onDeploy: false,
                 };
             },
         ],
