@@ -260,10 +260,12 @@ export interface DockerArgs {
 
 /**
  * The Kubernetes cluster that runs the app instead of a Docker host: one StatefulSet with one
- * replica (the restores as init containers, Litestream as a native sidecar, the app), its data
- * volume from a volume claim template, the Litestream config in a ConfigMap and the bucket
- * credential in a Secret. Setting it turns the Docker deployment off; `docker` must then be
- * left out.
+ * replica (the restores as init containers, Litestream as a native sidecar, the app and the
+ * verifier as main containers, the verifier without a probe), its data volume from a volume
+ * claim template, Litestream's control socket on an `emptyDir`, the Litestream configs and
+ * scripts in a ConfigMap, the bucket credential in a Secret and the push monitors' URLs in
+ * another. Setting it turns the Docker deployment off; `docker` must then be left out, and
+ * `verify.onDeploy` is not available.
  */
 export interface KubernetesArgs {
     /**
@@ -333,12 +335,12 @@ export interface LitestreamArgs {
  * Restore drills: a verifier container restores every database from the bucket into a scratch
  * folder of its own on a schedule, checks it with SQLite's `PRAGMA integrity_check` and checks
  * that it is as fresh as the sidecar's last successful sync allows, and reports the outcome
- * through its Docker health, an optional push monitor and, with `litestream.metricsPort`,
- * Prometheus metrics.
+ * through its Docker health (on Kubernetes its `status` command, not a probe), its log, an
+ * optional push monitor and, with `litestream.metricsPort`, Prometheus metrics.
  */
 export interface VerifyArgs {
     /**
-     * Run the verifier container (`<app>-verify`).
+     * Run the verifier container (`<app>-verify`; on Kubernetes a container of the app's pod).
      * @default true
      */
     enabled?: boolean;
@@ -364,7 +366,10 @@ export interface VerifyArgs {
      * Run one drill on every `pulumi up`, once the sidecar is healthy: `pulumi up` fails, naming
      * the database and the reason, when a replica exists but does not restore (or is stale).
      * The app does not wait for it and is left running. The one-shot `<app>-verify-deploy` is
-     * replaced on every `pulumi up` for that, so a preview always shows it.
+     * replaced on every `pulumi up` for that, so a preview always shows it. Not available with
+     * `kubernetes`: there it would run only when the pod starts, so re-running it would restart
+     * the app; run `kubectl exec <pod> -c <app>-verify -- sh /etc/litestream-verify.sh once`
+     * after a deploy instead.
      * @default false
      */
     onDeploy?: boolean;
