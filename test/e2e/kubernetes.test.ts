@@ -5,7 +5,9 @@
  * bridge as `s3-compatible` storage. The app runs as 1000:1000 on a root-owned hostPath volume.
  *
  * - deploy: the pod runs, its init containers completed, the sidecar ready, the app writing,
- *   objects in the bucket; `preview --expect-no-changes` is clean right after;
+ *   objects in the bucket; the verifier runs beside the app, its first drill passed, and a
+ *   drill by hand (the README's command) restores the replica and pings the push monitor,
+ *   whose URL is in its Secret only; `preview --expect-no-changes` is clean right after;
  * - data loss: the claim and the pod deleted; the StatefulSet makes both again, and the new
  *   pod restores before the app starts;
  * - broken credential: `pulumi up` with a wrong key fails within a minute on the preflight Job,
@@ -15,6 +17,9 @@
  * - a config change rolls the pod (a new ConfigMap), the data stays;
  * - destroy removes everything but the bucket's objects.
  */
+import { randomUUID } from "node:crypto";
+import { createServer, Server } from "node:http";
+import { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupAll } from "../support/procs";
 import { generateKeys, S3Server, startS3Server } from "../support/s3-server";
@@ -27,6 +32,7 @@ import {
     getJson,
     kubeconfigContent,
     kubectl,
+    kubectlRun,
     pod,
     PodInfo,
     podReady,
@@ -39,6 +45,9 @@ const APP = `e2e-kube-${process.pid}`;
 const POD = `${APP}-0`;
 const CLAIM = `data-${APP}-0`;
 const SIDECAR = `${APP}-litestream`;
+const VERIFIER = `${APP}-verify`;
+const VERIFY_SCRIPT = "/etc/litestream-verify.sh";
+const PING_ID = randomUUID();
 const BUCKET = "e2e-kube-backups";
 const PREFIX = "kube";
 const DATA = "/app/data";
@@ -54,6 +63,9 @@ let s3: S3Server;
 let project: E2EProject;
 let stack: E2EStack;
 let clusterUp = false;
+/** The push monitor of the restore drills: requests to it, by path. */
+let receiver: Server;
+const pings: { method: string; path: string }[] = [];
 
 function rows() {
     return countRowsInPod(POD, SIDECAR, DB);
@@ -108,8 +120,16 @@ beforeAll(async () => {
         loadSeconds: load.seconds,
     });
 
-    s3 = await startS3Server(await bridgeAddress());
+    const address = await bridgeAddress();
+    s3 = await startS3Server(address);
     await s3.createBucket(BUCKET);
+    receiver = createServer((req, res) => {
+        pings.push({ method: req.method ?? "", path: req.url ?? "" });
+        req.resume();
+        req.on("end", () => res.writeHead(200, { "Content-Type": "text/plain" }).end("OK"));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, address, resolve));
+    const heartbeatUrl = `http://${address}:${(receiver.address() as AddressInfo).port}/ping/${PING_ID}`;
     project = new E2EProject("kube");
     stack = await project.stack(STACK, {
         storage: {
@@ -133,6 +153,7 @@ beforeAll(async () => {
     await stack.setConfig("storage.accessKeyId", s3.root.accessKeyId, true);
     await stack.setConfig("storage.secretAccessKey", s3.root.secretAccessKey, true);
     await stack.setConfig("kubernetes.kubeconfig", kubeconfigContent(), true);
+    await stack.setConfig("verify.heartbeatUrl", heartbeatUrl, true);
 }, 3_600_000);
 
 afterAll(async () => {
@@ -140,6 +161,7 @@ afterAll(async () => {
         await stack?.pulumi(["destroy", "--yes", "--skip-preview"]);
     }
     project?.remove();
+    await new Promise((resolve) => receiver?.close(resolve));
     await cleanupAll();
     // Stops the cluster and checks the host against what it recorded before `up`.
     const down = await cluster(["down"], 300_000);
@@ -158,6 +180,7 @@ describe("the Kubernetes target through the real pulumi up", () => {
         }
         expect(containerStatus(p, SIDECAR)?.ready).toBe(true);
         expect(containerStatus(p, APP)?.state.running).toBeDefined();
+        expect(containerStatus(p, VERIFIER)?.state.running).toBeDefined();
         const counts = await waitFor("rows", () => {
             const r = rows();
             return r.count >= 4 ? r : undefined;
@@ -169,12 +192,54 @@ describe("the Kubernetes target through the real pulumi up", () => {
         // The app's files on the root-owned hostPath volume are the app's user's.
         const owner = kubectl(["exec", POD, "-c", SIDECAR, "--", "stat", "-c", "%u:%g", DB]);
         expect(owner.trim()).toBe("1000:1000");
-        // The credential is in the Secret only: not in the pod spec, the ConfigMap or labels.
+        // The verifier's first drill, run as it started, finished and passed (its `status`
+        // exits 1 after a failed one).
+        const status = await waitFor("the verifier's first drill", async () => {
+            const r = await kubectlRun([
+                "exec",
+                POD,
+                "-c",
+                VERIFIER,
+                "--",
+                "sh",
+                VERIFY_SCRIPT,
+                "status",
+            ]);
+            return r.stdout.startsWith("drill ") ? r : undefined;
+        });
+        expect(status.code, status.stdout + status.stderr).toBe(0);
+        expect(status.stdout).toMatch(/^drill passed at /);
+        // A drill by hand, as the README says: it asks the sidecar on the control socket (the
+        // pod's emptyDir), restores the replica and reports to the push monitor, whose URL
+        // reaches the verifier from its Secret.
+        const drill = await kubectlRun([
+            "exec",
+            POD,
+            "-c",
+            VERIFIER,
+            "--",
+            "sh",
+            VERIFY_SCRIPT,
+            "once",
+        ]);
+        expect(drill.code, drill.stdout + drill.stderr).toBe(0);
+        expect(drill.stdout).toMatch(/drill passed at /);
+        expect(drill.stdout).toMatch(
+            new RegExp(
+                `${DB}: passed: restored TXID [0-9a-f]{16} \\(\\d+ bytes read\\) in \\d+ ms, integrity ok`,
+            ),
+        );
+        expect(drill.stdout).toContain("heartbeat: ok reported (HTTP/1.1 200 OK)");
+        expect(pings).toContainEqual({ method: "POST", path: `/ping/${PING_ID}` });
+        expect(kubectl(["logs", POD, "-c", VERIFIER])).toMatch(/drill passed at /);
+        // The credential and the push monitor's URL are in their Secrets only: not in the pod
+        // spec, the ConfigMap or labels.
         const spec = JSON.stringify(getJson("statefulset", APP));
         const configMaps = kubectl(["get", "configmap", "-l", SELECTOR, "-o", "json"]);
         for (const text of [spec, configMaps, JSON.stringify(p)]) {
             expect(text).not.toContain(s3.root.secretAccessKey);
             expect(text).not.toContain(s3.root.accessKeyId);
+            expect(text).not.toContain(PING_ID);
         }
         const preview = await stack.pulumi(["preview", "--expect-no-changes"]);
         expect(preview.code, preview.stdout + preview.stderr).toBe(0);
@@ -184,12 +249,14 @@ describe("the Kubernetes target through the real pulumi up", () => {
         expect(outputs.volumeName).toBe(CLAIM);
         expect(outputs.appContainerName).toBe(APP);
         expect(outputs.litestreamContainerName).toBe(SIDECAR);
+        expect(outputs.verifyContainerName).toBe(VERIFIER);
         expect(outputs.restoreCommand).toContain(`kubectl --namespace default exec ${POD}`);
         record("kubernetes: fresh up", {
             seconds: up.seconds,
             previewSeconds: preview.seconds,
             rows: counts.count,
             objects: objects.length,
+            drillByHand: drill.stdout.trim().split("\n")[0],
         });
     });
 

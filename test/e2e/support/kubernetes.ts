@@ -47,6 +47,16 @@ export function kubectl(args: string[], input?: string): string {
     );
 }
 
+/**
+ * `kubectl <args>` without blocking this process, never throwing: for commands that reach back
+ * to a server of the test (a restore drill pinging its push monitor) while they run.
+ */
+export function kubectlRun(args: string[], timeoutMs = 300_000): Promise<CliRun> {
+    return run(KUBECTL, ["--kubeconfig", KUBECONFIG, "--cache-dir", KUBECTL_CACHE, ...args], {
+        timeoutMs,
+    });
+}
+
 /** `kubectl get -o json` of one object, or undefined when there is none. */
 export function getJson<T = Record<string, unknown>>(
     kind: string,
