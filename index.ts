@@ -34,6 +34,24 @@ function withSecretUrl<T extends { heartbeatUrl?: pulumi.Input<string> }>(
     return { ...value, heartbeatUrl: pulumi.secret(value.heartbeatUrl) };
 }
 
+/**
+ * The `kubernetes` key: `false` (its default in Pulumi.yaml, since a project key without a
+ * default is required) means a Docker host. A kubeconfig given in stack config is a
+ * credential: kept secret whichever way it was set.
+ */
+function kubernetesArgs(value: unknown): LitestreamBackupArgs["kubernetes"] {
+    if (value === false || value === undefined || value === null) return undefined;
+    const kubernetes = value as NonNullable<LitestreamBackupArgs["kubernetes"]>;
+    if (typeof kubernetes !== "object" || kubernetes.kubeconfig === undefined) return kubernetes;
+    return { ...kubernetes, kubeconfig: pulumi.secret(String(kubernetes.kubeconfig)) };
+}
+
+/** The `docker` key: empty (its default) says nothing, so it does not clash with `kubernetes`. */
+function dockerArgs(value: LitestreamBackupArgs["docker"]): LitestreamBackupArgs["docker"] {
+    const empty = typeof value === "object" && value !== null && Object.keys(value).length === 0;
+    return empty ? undefined : value;
+}
+
 const args: LitestreamBackupArgs = {
     storage: config.getObject<LitestreamBackupArgs["storage"]>(
         "storage",
@@ -41,7 +59,8 @@ const args: LitestreamBackupArgs = {
     app: secretEnvs(config.getObject<LitestreamBackupArgs["app"]>("app")),
     replication: config.getObject<LitestreamBackupArgs["replication"]>("replication"),
     autoRestore: config.getObject<boolean>("autoRestore"),
-    docker: config.getObject<LitestreamBackupArgs["docker"]>("docker"),
+    docker: dockerArgs(config.getObject<LitestreamBackupArgs["docker"]>("docker")),
+    kubernetes: kubernetesArgs(config.getObject<unknown>("kubernetes")),
     litestream: withSecretUrl(config.getObject<LitestreamBackupArgs["litestream"]>("litestream")),
     verify: withSecretUrl(config.getObject<LitestreamBackupArgs["verify"]>("verify")),
 };
@@ -62,3 +81,5 @@ export const restoreCommand = backup.restoreCommand;
 export const verifyContainerName = backup.verifyContainerName;
 export const composeFile = backup.composeFile;
 export const composeEnv = backup.composeEnv;
+export const statefulSetName = backup.statefulSetName;
+export const statefulSetNamespace = backup.statefulSetNamespace;

@@ -129,8 +129,9 @@ export interface PortArgs {
      */
     internal: number;
     /**
-     * Port published on the Docker host.
-     * @default the same as `internal`
+     * Port published on the Docker host. Not used on Kubernetes, where the app's pod declares
+     * `internal` as a container port and a Service of your own exposes it.
+     * @default the same as `internal` (Docker only)
      */
     external?: number;
 }
@@ -143,7 +144,8 @@ export interface AppArgs {
      */
     image: pulumi.Input<string>;
     /**
-     * Container name of the app.
+     * Container name of the app; every other name derives from it. On Kubernetes it also names
+     * the StatefulSet, so it must then be a lowercase DNS label of at most 52 characters.
      * @default the component name
      */
     name?: string;
@@ -256,6 +258,42 @@ export interface DockerArgs {
     deploy?: boolean;
 }
 
+/**
+ * The Kubernetes cluster that runs the app instead of a Docker host: one StatefulSet with one
+ * replica (the restores as init containers, Litestream as a native sidecar, the app and the
+ * verifier as main containers, the verifier without a probe), its data volume from a volume
+ * claim template, Litestream's control socket on an `emptyDir`, the Litestream configs and
+ * scripts in a ConfigMap, the bucket credential in a Secret and the push monitors' URLs in
+ * another. Setting it turns the Docker deployment off; `docker` must then be left out, and
+ * `verify.onDeploy` is not available.
+ */
+export interface KubernetesArgs {
+    /**
+     * Namespace of every object the component creates. It must exist.
+     * @default "default"
+     * @example "meds"
+     */
+    namespace?: pulumi.Input<string>;
+    /**
+     * Kubeconfig of the cluster: its content or the path of the file. Kept secret.
+     * @default the ambient kubeconfig (`KUBECONFIG`, else `~/.kube/config`), its current context
+     */
+    kubeconfig?: pulumi.Input<string>;
+    /**
+     * Storage class of the data volume (the claim template of the StatefulSet).
+     * @default the cluster's default storage class
+     * @example "local-path"
+     */
+    storageClassName?: string;
+    /**
+     * Size of the data volume, as a Kubernetes quantity. Room for the databases, their WAL and
+     * Litestream's local copies of recent changes.
+     * @default "1Gi"
+     * @example "10Gi"
+     */
+    storageSize?: string;
+}
+
 /** The Litestream sidecar. */
 export interface LitestreamArgs {
     /**
@@ -297,12 +335,12 @@ export interface LitestreamArgs {
  * Restore drills: a verifier container restores every database from the bucket into a scratch
  * folder of its own on a schedule, checks it with SQLite's `PRAGMA integrity_check` and checks
  * that it is as fresh as the sidecar's last successful sync allows, and reports the outcome
- * through its Docker health, an optional push monitor and, with `litestream.metricsPort`,
- * Prometheus metrics.
+ * through its Docker health (on Kubernetes its `status` command, not a probe), its log, an
+ * optional push monitor and, with `litestream.metricsPort`, Prometheus metrics.
  */
 export interface VerifyArgs {
     /**
-     * Run the verifier container (`<app>-verify`).
+     * Run the verifier container (`<app>-verify`; on Kubernetes a container of the app's pod).
      * @default true
      */
     enabled?: boolean;
@@ -328,7 +366,10 @@ export interface VerifyArgs {
      * Run one drill on every `pulumi up`, once the sidecar is healthy: `pulumi up` fails, naming
      * the database and the reason, when a replica exists but does not restore (or is stale).
      * The app does not wait for it and is left running. The one-shot `<app>-verify-deploy` is
-     * replaced on every `pulumi up` for that, so a preview always shows it.
+     * replaced on every `pulumi up` for that, so a preview always shows it. Not available with
+     * `kubernetes`: there it would run only when the pod starts, so re-running it would restart
+     * the app; run `kubectl exec <pod> -c <app>-verify -- sh /etc/litestream-verify.sh once`
+     * after a deploy instead.
      * @default false
      */
     onDeploy?: boolean;
@@ -352,10 +393,16 @@ export interface LitestreamBackupArgs {
      */
     autoRestore?: boolean;
     /**
-     * The Docker engine.
-     * @default the local engine
+     * The Docker engine. Leave it out when `kubernetes` is set.
+     * @default the local engine, unless `kubernetes` is set
      */
     docker?: DockerArgs;
+    /**
+     * Run the app on a Kubernetes cluster instead of a Docker host. Not together with `docker`.
+     * @default not set: the app runs on a Docker host
+     * @example { namespace: "meds", storageSize: "5Gi" }
+     */
+    kubernetes?: KubernetesArgs;
     /**
      * The Litestream sidecar.
      * @default the pinned upstream image, no metrics

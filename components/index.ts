@@ -5,6 +5,7 @@ export { LitestreamBackup, LITESTREAM_BACKUP_TYPE } from "./litestream-backup";
 export {
     AppArgs,
     DockerArgs,
+    KubernetesArgs,
     LitestreamArgs,
     LitestreamBackupArgs,
     PortArgs,

@@ -5,6 +5,7 @@ import { createDeployment } from "./docker/deployment";
 import { componentLabels, createDockerHost } from "./docker/host";
 import { renderRestoreCommand } from "./docker/restore";
 import { ownerReplica, OWNER_SYNC_INTERVAL } from "./plan/claim";
+import { createKubernetesDeployment } from "./kubernetes/deployment";
 import { CONTROL_SOCKET_PATH } from "./plan/paths";
 import { deploymentPlan, planNames } from "./plan/plan";
 import { renderLitestreamConfig } from "./litestream/config";
@@ -51,8 +52,8 @@ function assertValid(name: string, args: LitestreamBackupArgs): void {
 
 /**
  * Continuous off-site backup of an app's SQLite databases with a Litestream sidecar: the
- * bucket and a credential scoped to it, the app and sidecar containers on a Docker host,
- * and a restore of missing databases before the app starts.
+ * bucket and a credential scoped to it, the app and sidecar containers on a Docker host or in
+ * a StatefulSet on Kubernetes, and a restore of missing databases before the app starts.
  */
 export class LitestreamBackup extends pulumi.ComponentResource {
     /** Name of the bucket holding the replicas. */
@@ -69,25 +70,46 @@ export class LitestreamBackup extends pulumi.ComponentResource {
     public readonly secretAccessKey: pulumi.Output<string>;
     /** The rendered Litestream config; it holds no credential. */
     public readonly litestreamConfig: pulumi.Output<string>;
-    /** Container name of the app. */
-    public readonly appContainerName: pulumi.Output<string>;
-    /** Container name of the Litestream sidecar. */
-    public readonly litestreamContainerName: pulumi.Output<string>;
-    /** Name of the Docker volume holding the databases. */
-    public readonly volumeName: pulumi.Output<string>;
-    /** A command that restores a database by hand, optionally to a point in time. */
-    public readonly restoreCommand: pulumi.Output<string>;
     /**
-     * Container name of the verifier, which runs the restore drills
-     * (`docker exec <name> sh /etc/litestream-verify.sh once` runs one by hand); empty when
-     * `verify.enabled` is false.
+     * Container name of the app: on a Docker host (and in `composeFile`) the container's name; on
+     * Kubernetes the app's container in the StatefulSet's pod (`kubectl logs <pod> -c <name>`).
+     */
+    public readonly appContainerName: pulumi.Output<string>;
+    /**
+     * Container name of the Litestream sidecar: the container on a Docker host, the sidecar's
+     * container in the pod on Kubernetes.
+     */
+    public readonly litestreamContainerName: pulumi.Output<string>;
+    /**
+     * The volume holding the databases: the Docker volume's name, or on Kubernetes the name of
+     * the pod's PersistentVolumeClaim (`data-<statefulSetName>-0`).
+     */
+    public readonly volumeName: pulumi.Output<string>;
+    /**
+     * A command that restores a database by hand, optionally to a point in time, next to the
+     * live one: `docker run ... litestream restore` on a Docker host, `kubectl exec` into the
+     * sidecar on Kubernetes.
+     */
+    public readonly restoreCommand: pulumi.Output<string>;
+    /** Name of the StatefulSet on Kubernetes; empty on a Docker host. */
+    public readonly statefulSetName: pulumi.Output<string>;
+    /** Namespace of the StatefulSet and everything else on Kubernetes; empty on a Docker host. */
+    public readonly statefulSetNamespace: pulumi.Output<string>;
+    /**
+     * Container name of the verifier, which runs the restore drills: on a Docker host the
+     * container (`docker exec <name> sh /etc/litestream-verify.sh once` runs one by hand), on
+     * Kubernetes the verifier's container in the StatefulSet's pod (`kubectl exec <pod> -c
+     * <name> -- sh /etc/litestream-verify.sh once`; `... status` prints the last drill). Empty
+     * when `verify.enabled` is false.
      */
     public readonly verifyContainerName: pulumi.Output<string>;
     /**
      * The same deployment as a Docker Compose file (Compose 2.23.1 or later; a Portainer
      * stack): the restores, the health-checked sidecar and the app in the same order, with the
      * same names and labels. It holds no secret: the credential and the app's secret
-     * environment values are `${VARIABLE}` references, filled from `composeEnv`.
+     * environment values are `${VARIABLE}` references, filled from `composeEnv`. On
+     * Kubernetes it is rendered from the same plan, as a way to run the app on one Docker host
+     * again; the cluster does not use it.
      */
     public readonly composeFile: pulumi.Output<string>;
     /** The value of every variable `composeFile` refers to, by name (secret). */
@@ -133,8 +155,9 @@ export class LitestreamBackup extends pulumi.ComponentResource {
 
         const appName = args.app.name ?? name;
         // With `docker.deploy: false` nothing is created on a Docker host, not even a provider:
-        // the Compose file is the deployment.
-        const deploy = args.docker?.deploy ?? true;
+        // the Compose file is the deployment. With `kubernetes` the cluster runs the app.
+        const onKubernetes = args.kubernetes !== undefined;
+        const deploy = !onKubernetes && (args.docker?.deploy ?? true);
         const dockerHost = deploy ? createDockerHost(name, dockerArgs, this, appName) : undefined;
         const target: ReplicaTarget = createStorage({
             name,
@@ -243,6 +266,23 @@ export class LitestreamBackup extends pulumi.ComponentResource {
                 runId: new Date().toISOString(),
                 parent: this,
             });
+        const labels = Object.fromEntries(componentLabels(name).map((l) => [l.label, l.value]));
+        const kube =
+            args.kubernetes &&
+            createKubernetesDeployment({
+                name,
+                appName,
+                plan,
+                app,
+                databases,
+                config: litestreamConfig,
+                ownerConfig,
+                target,
+                secrets,
+                args: args.kubernetes,
+                labels,
+                parent: this,
+            });
         const compose = composeExport({
             name,
             appName,
@@ -253,7 +293,7 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             app,
             accessKeyId: target.accessKeyId,
             secretAccessKey: target.secretAccessKey,
-            labels: Object.fromEntries(componentLabels(name).map((l) => [l.label, l.value])),
+            labels,
             secrets,
         });
 
@@ -266,7 +306,16 @@ export class LitestreamBackup extends pulumi.ComponentResource {
         this.accessKeyId = pulumi.secret(target.accessKeyId);
         this.secretAccessKey = pulumi.secret(target.secretAccessKey);
         this.litestreamConfig = litestreamConfig;
-        if (deployment !== undefined) {
+        const names = planNames(appName);
+        this.statefulSetName = kube?.statefulSetName ?? pulumi.output("");
+        this.statefulSetNamespace = kube?.namespace ?? pulumi.output("");
+        if (kube !== undefined) {
+            this.appContainerName = pulumi.output(names.app);
+            this.litestreamContainerName = pulumi.output(names.litestream);
+            this.volumeName = kube.volumeName;
+            this.restoreCommand = kube.restoreCommand;
+            this.verifyContainerName = kube.verifyContainerName;
+        } else if (deployment !== undefined) {
             this.appContainerName = deployment.appContainer.name;
             this.litestreamContainerName = deployment.litestreamContainer.name;
             this.volumeName = deployment.volume.name;
@@ -274,7 +323,6 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             this.verifyContainerName = deployment.verifyContainer?.name ?? pulumi.output("");
         } else {
             // The Compose file uses the plan's names, so these outputs hold for its stack.
-            const names = planNames(appName);
             this.appContainerName = pulumi.output(names.app);
             this.litestreamContainerName = pulumi.output(names.litestream);
             this.volumeName = pulumi.output(plan.volumeName);
@@ -312,6 +360,8 @@ export class LitestreamBackup extends pulumi.ComponentResource {
             verifyContainerName: this.verifyContainerName,
             composeFile: this.composeFile,
             composeEnv: this.composeEnv,
+            statefulSetName: this.statefulSetName,
+            statefulSetNamespace: this.statefulSetNamespace,
         });
     }
 }

@@ -7,6 +7,7 @@ import * as posixPath from "node:path/posix";
 import {
     AppArgs,
     DockerArgs,
+    KubernetesArgs,
     LitestreamArgs,
     LitestreamBackupArgs,
     ReplicationArgs,
@@ -681,7 +682,16 @@ function checkBoolean(
     return false;
 }
 
-function checkVerify(verify: VerifyArgs | undefined, issues: ArgIssue[]): void {
+/**
+ * The restore drills. `onKubernetes`: a drill on every deploy is a one-shot in the pod there,
+ * which Kubernetes runs only when the pod starts; running it on each `pulumi up` would restart
+ * the app, so it is refused.
+ */
+function checkVerify(
+    verify: VerifyArgs | undefined,
+    onKubernetes: boolean,
+    issues: ArgIssue[],
+): void {
     if (verify === undefined) return;
     if (verify === null || typeof verify !== "object" || Array.isArray(verify)) {
         issues.push({
@@ -710,7 +720,145 @@ function checkVerify(verify: VerifyArgs | undefined, issues: ArgIssue[]): void {
             propertyPath: "verify.onDeploy",
             reason: "`verify.onDeploy` is true but `verify.enabled` is false: a drill on deploy needs the verifier; set `verify.enabled` to true, or leave `verify.onDeploy` out.",
         });
+    } else if (onDeployOk && verify.onDeploy === true && onKubernetes) {
+        issues.push({
+            propertyPath: "verify.onDeploy",
+            reason: "`verify.onDeploy` is not available with `kubernetes`: the drill on deploy would be a one-shot in the app's pod, which Kubernetes runs only when the pod starts, so running it on every `pulumi up` would restart the app. Leave `verify.onDeploy` out (the verifier still runs a drill when it starts and every `verify.interval`), and run one by hand when you want: `kubectl --namespace <namespace> exec <statefulSetName>-0 -c <verifyContainerName> -- sh /etc/litestream-verify.sh once`.",
+        });
     }
+}
+
+/** Whether a value is a Pulumi Output (its keys are not the values it will hold). */
+function isOutput(value: object): boolean {
+    return typeof (value as { apply?: unknown }).apply === "function";
+}
+
+/** A lowercase RFC 1123 label: what Kubernetes accepts as a namespace or container name. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The longest StatefulSet name: its pods carry the label `controller-revision-hash` =
+ * `<name>-<hash of up to 10 characters>`, and a label value has at most 63.
+ */
+export const MAX_STATEFULSET_NAME = 52;
+
+/**
+ * The longest component name on Kubernetes: it names the ConfigMap, the Secrets and the Job,
+ * which Pulumi names `<component>-<role>-<8 random characters>`, and the Job's name becomes a
+ * label value of its pod (63 characters at most).
+ */
+export const MAX_KUBERNETES_COMPONENT_NAME = 40;
+
+/** Checks a Kubernetes storage quantity such as `1Gi`; undefined when valid. */
+export function storageSizeProblem(size: unknown): string | undefined {
+    if (
+        typeof size === "string" &&
+        /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(size) &&
+        /[1-9]/.test(size)
+    ) {
+        return undefined;
+    }
+    return `\`kubernetes.storageSize\` ${code(size)} is not a size: write a Kubernetes quantity such as \`1Gi\` or \`500Mi\`.`;
+}
+
+/** Checks a Kubernetes namespace name; undefined when valid. */
+export function namespaceProblem(namespace: string): string | undefined {
+    return DNS_LABEL.test(namespace) && namespace.length <= 63
+        ? undefined
+        : `\`kubernetes.namespace\` ${code(namespace)} is not a namespace name: use at most 63 lowercase letters, digits and \`-\`, starting and ending with a letter or digit.`;
+}
+
+/**
+ * The Kubernetes target: not together with `docker`, and not with the `local` provider, whose
+ * S3 server runs on a Docker host. Names that become Kubernetes names must be valid there.
+ */
+function checkKubernetes(name: string, args: LitestreamBackupArgs, issues: ArgIssue[]): void {
+    const k = args.kubernetes as KubernetesArgs | undefined;
+    if (k === undefined) return;
+    const add = (propertyPath: string, reason: string) => issues.push({ propertyPath, reason });
+    if (k === null || typeof k !== "object" || Array.isArray(k)) {
+        add(
+            "kubernetes",
+            '`kubernetes` must be an object such as `{ namespace: "default" }` (`{}` for the defaults).',
+        );
+        return;
+    }
+    if (args.docker !== undefined) {
+        add(
+            "docker",
+            "`docker` and `kubernetes` are both set: the app runs either on a Docker host or on Kubernetes. Remove `docker` to deploy on Kubernetes, or `kubernetes` to deploy on a Docker host.",
+        );
+    }
+    if (args.storage?.provider === StorageProvider.Local) {
+        add(
+            "storage.provider",
+            "`storage.provider` `local` runs its S3 server on a Docker host and is not available with `kubernetes`: use `s3-compatible` with an S3 server you run (in the cluster or elsewhere), or `r2` or `s3`.",
+        );
+    }
+    if (isPlainString(k.namespace)) {
+        const problem = namespaceProblem(k.namespace);
+        if (problem) add("kubernetes.namespace", problem);
+    }
+    if (k.kubeconfig !== undefined && isPlainString(k.kubeconfig) && k.kubeconfig.trim() === "") {
+        add(
+            "kubernetes.kubeconfig",
+            "`kubernetes.kubeconfig` is empty: leave it out to use the ambient kubeconfig, or give the content or path of one.",
+        );
+    }
+    if (
+        k.storageClassName !== undefined &&
+        !(
+            typeof k.storageClassName === "string" &&
+            /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(k.storageClassName) &&
+            k.storageClassName.length <= 253
+        )
+    ) {
+        add(
+            "kubernetes.storageClassName",
+            `\`kubernetes.storageClassName\` ${code(k.storageClassName)} is not a storage class name: use lowercase letters, digits, \`-\` and \`.\` (\`kubectl get storageclass\` lists them), or leave it out for the cluster's default.`,
+        );
+    }
+    if (k.storageSize !== undefined) {
+        const problem = storageSizeProblem(k.storageSize);
+        if (problem) add("kubernetes.storageSize", problem);
+    }
+    if (!DNS_LABEL.test(name) || name.length > MAX_KUBERNETES_COMPONENT_NAME) {
+        add(
+            "kubernetes",
+            `The component name ${code(name)} cannot name Kubernetes objects (the ConfigMap, Secrets and Job are named after it): use at most ${MAX_KUBERNETES_COMPONENT_NAME} lowercase letters, digits and \`-\`, starting and ending with a letter or digit.`,
+        );
+    }
+    const app = args.app;
+    if (app === undefined || app === null) return;
+    const statefulSet = app.name ?? name;
+    if (
+        typeof statefulSet === "string" &&
+        (!DNS_LABEL.test(statefulSet) || statefulSet.length > MAX_STATEFULSET_NAME)
+    ) {
+        add(
+            "app.name",
+            `${app.name === undefined ? `\`app.name\` is not set, and the component name ${code(name)}` : `\`app.name\` ${code(app.name)}`} is not a StatefulSet name on Kubernetes: set \`app.name\` to at most ${MAX_STATEFULSET_NAME} lowercase letters, digits and \`-\`, starting and ending with a letter or digit.`,
+        );
+    }
+    const envs = app.envs;
+    if (typeof envs === "object" && envs !== null && !isOutput(envs)) {
+        for (const key of Object.keys(envs)) {
+            if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
+                add(
+                    `app.envs.${key}`,
+                    `\`app.envs\` key ${code(key)} cannot be a key of the Secret the app's environment comes from on Kubernetes: use letters, digits, \`_\`, \`-\` and \`.\` only.`,
+                );
+            }
+        }
+    }
+    (app.ports ?? []).forEach((port, i) => {
+        if (port?.external !== undefined) {
+            add(
+                `app.ports[${i}].external`,
+                `\`app.ports[${i}].external\` publishes a port on a Docker host, which Kubernetes does not have: remove it (the pod declares \`internal\` as a container port) and expose the app with a Service of your own.`,
+            );
+        }
+    });
 }
 
 function checkLitestream(litestream: LitestreamArgs | undefined, issues: ArgIssue[]): void {
@@ -796,7 +944,8 @@ export function validateArgs(name: string, args: LitestreamBackupArgs): ArgIssue
         });
     }
     checkDocker(args.docker, issues);
+    checkKubernetes(name, args, issues);
     checkLitestream(args.litestream, issues);
-    checkVerify(args.verify, issues);
+    checkVerify(args.verify, args.kubernetes !== undefined, issues);
     return issues;
 }

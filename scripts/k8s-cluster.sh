@@ -522,13 +522,16 @@ volumePluginDir: $RUN/volume-plugins
 # No registry: an image removed by the garbage collector could not come back.
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-# The disk is shared with builds: evict only when it is really full.
+# No eviction for disk: the disk is shared with builds and other test runs, and a dip under a
+# threshold (1 % of a 252 GB disk was measured to happen mid-run) made the kubelet evict the
+# pod and reclaim space by deleting images, the pause image too, which no registry can give
+# back: the pod never came back. "0%" turns a signal off (kubelet eviction/helpers.go).
 evictionHard:
   memory.available: 100Mi
-  nodefs.available: 1%
-  nodefs.inodesFree: 1%
-  imagefs.available: 1%
-  imagefs.inodesFree: 1%
+  nodefs.available: "0%"
+  nodefs.inodesFree: "0%"
+  imagefs.available: "0%"
+  imagefs.inodesFree: "0%"
 serializeImagePulls: false
 maxPods: 32
 EOF

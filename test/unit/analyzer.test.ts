@@ -23,6 +23,7 @@ describe("component-package analyzer", () => {
                 "app",
                 "autoRestore",
                 "docker",
+                "kubernetes",
                 "litestream",
                 "replication",
                 "storage",
@@ -49,6 +50,8 @@ describe("component-package analyzer", () => {
                 "restoreCommand",
                 "secretAccessKey",
                 "verifyContainerName",
+                "statefulSetName",
+                "statefulSetNamespace",
                 "volumeName",
             ].sort(),
         );
@@ -56,6 +59,7 @@ describe("component-package analyzer", () => {
             [
                 "AppArgs",
                 "DockerArgs",
+                "KubernetesArgs",
                 "LitestreamArgs",
                 "PortArgs",
                 "ReplicationArgs",
@@ -92,6 +96,10 @@ describe("component-package analyzer", () => {
         });
         expect(result.typeDefinitions.DockerArgs.properties?.deploy).toMatchObject({
             type: "boolean",
+            optional: true,
+        });
+        expect(result.typeDefinitions.KubernetesArgs.properties?.storageSize).toMatchObject({
+            type: "string",
             optional: true,
         });
         // TSDoc reaches the schema, so other languages' SDKs document the fields too.

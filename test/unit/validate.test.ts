@@ -1,8 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { LitestreamBackupArgs, ReplicationPreset, StorageProvider } from "../../components/args";
+import {
+    KubernetesArgs,
+    LitestreamBackupArgs,
+    ReplicationPreset,
+    StorageArgs,
+    StorageProvider,
+} from "../../components/args";
 import { defaultBucketName, validateArgs } from "../../components/validate";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
+
+/** An existing bucket: storage the Kubernetes target accepts. */
+const S3C: StorageArgs = {
+    provider: StorageProvider.S3Compatible,
+    endpoint: "https://s3.example.com",
+    bucketName: "backups",
+    accessKeyId: "k",
+    secretAccessKey: "s",
+};
 
 function base(): LitestreamBackupArgs {
     return {
@@ -584,6 +599,103 @@ const BAD: [string, Mutation, string, string][] = [
         "`storage.retainOnDelete` has no effect when `docker.deploy` is false and `storage.provider` is `local`: the local S3 server and its volume are services of the Compose file, which `pulumi destroy` does not touch (`docker compose down -v` removes them). Remove it.",
     ],
     [
+        "docker and kubernetes both set",
+        (a) => {
+            a.storage = S3C;
+            a.docker = {};
+            a.kubernetes = {};
+        },
+        "docker",
+        "`docker` and `kubernetes` are both set: the app runs either on a Docker host or on Kubernetes. Remove `docker` to deploy on Kubernetes, or `kubernetes` to deploy on a Docker host.",
+    ],
+    [
+        "local storage on kubernetes",
+        (a) => (a.kubernetes = {}),
+        "storage.provider",
+        "`storage.provider` `local` runs its S3 server on a Docker host and is not available with `kubernetes`: use `s3-compatible` with an S3 server you run (in the cluster or elsewhere), or `r2` or `s3`.",
+    ],
+    [
+        "kubernetes as a string",
+        (a) => (a.kubernetes = "default" as unknown as KubernetesArgs),
+        "kubernetes",
+        '`kubernetes` must be an object such as `{ namespace: "default" }` (`{}` for the defaults).',
+    ],
+    [
+        "kubernetes namespace with uppercase",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = { namespace: "Apps" };
+        },
+        "kubernetes.namespace",
+        "`kubernetes.namespace` `Apps` is not a namespace name: use at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit.",
+    ],
+    [
+        "kubernetes kubeconfig empty",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = { kubeconfig: " " };
+        },
+        "kubernetes.kubeconfig",
+        "`kubernetes.kubeconfig` is empty: leave it out to use the ambient kubeconfig, or give the content or path of one.",
+    ],
+    [
+        "kubernetes storage class with uppercase",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = { storageClassName: "Fast_SSD" };
+        },
+        "kubernetes.storageClassName",
+        "`kubernetes.storageClassName` `Fast_SSD` is not a storage class name: use lowercase letters, digits, `-` and `.` (`kubectl get storageclass` lists them), or leave it out for the cluster's default.",
+    ],
+    [
+        "kubernetes storage size in gigabytes spelled out",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = { storageSize: "1 GB" };
+        },
+        "kubernetes.storageSize",
+        "`kubernetes.storageSize` `1 GB` is not a size: write a Kubernetes quantity such as `1Gi` or `500Mi`.",
+    ],
+    [
+        "kubernetes storage size zero",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = { storageSize: "0Gi" };
+        },
+        "kubernetes.storageSize",
+        "`kubernetes.storageSize` `0Gi` is not a size: write a Kubernetes quantity such as `1Gi` or `500Mi`.",
+    ],
+    [
+        "kubernetes with an app name that is no StatefulSet name",
+        (a) => {
+            a.storage = S3C;
+            a.app.name = "Meds_App";
+            a.kubernetes = {};
+        },
+        "app.name",
+        "`app.name` `Meds_App` is not a StatefulSet name on Kubernetes: set `app.name` to at most 52 lowercase letters, digits and `-`, starting and ending with a letter or digit.",
+    ],
+    [
+        "kubernetes with an environment name a Secret cannot hold",
+        (a) => {
+            a.storage = S3C;
+            a.app.envs = { "APP TOKEN": "x" };
+            a.kubernetes = {};
+        },
+        "app.envs.APP TOKEN",
+        "`app.envs` key `APP TOKEN` cannot be a key of the Secret the app's environment comes from on Kubernetes: use letters, digits, `_`, `-` and `.` only.",
+    ],
+    [
+        "kubernetes with a published port",
+        (a) => {
+            a.storage = S3C;
+            a.app.ports = [{ internal: 8080, external: 80 }];
+            a.kubernetes = {};
+        },
+        "app.ports[0].external",
+        "`app.ports[0].external` publishes a port on a Docker host, which Kubernetes does not have: remove it (the pod declares `internal` as a container port) and expose the app with a Service of your own.",
+    ],
+    [
         "litestream image latest",
         (a) => (a.litestream = { image: "litestream/litestream:latest" }),
         "litestream.image",
@@ -688,6 +800,26 @@ const BAD: [string, Mutation, string, string][] = [
     [
         "a drill on deploy without the verifier",
         (a) => (a.verify = { enabled: false, onDeploy: true }),
+        "verify.onDeploy",
+        "`verify.onDeploy` is true but `verify.enabled` is false: a drill on deploy needs the verifier; set `verify.enabled` to true, or leave `verify.onDeploy` out.",
+    ],
+    [
+        "a drill on every deploy on kubernetes",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = {};
+            a.verify = { onDeploy: true };
+        },
+        "verify.onDeploy",
+        "`verify.onDeploy` is not available with `kubernetes`: the drill on deploy would be a one-shot in the app's pod, which Kubernetes runs only when the pod starts, so running it on every `pulumi up` would restart the app. Leave `verify.onDeploy` out (the verifier still runs a drill when it starts and every `verify.interval`), and run one by hand when you want: `kubectl --namespace <namespace> exec <statefulSetName>-0 -c <verifyContainerName> -- sh /etc/litestream-verify.sh once`.",
+    ],
+    [
+        "a drill on deploy without the verifier, on kubernetes: the verifier is named first",
+        (a) => {
+            a.storage = S3C;
+            a.kubernetes = {};
+            a.verify = { enabled: false, onDeploy: true };
+        },
         "verify.onDeploy",
         "`verify.onDeploy` is true but `verify.enabled` is false: a drill on deploy needs the verifier; set `verify.enabled` to true, or leave `verify.onDeploy` out.",
     ],
@@ -867,6 +999,39 @@ describe("validateArgs", () => {
                     heartbeatInterval: "1m",
                 }),
         ],
+        [
+            "kubernetes with the defaults",
+            (a) => {
+                a.storage = S3C;
+                a.kubernetes = {};
+            },
+        ],
+        [
+            "kubernetes with every field and an internal port",
+            (a) => {
+                a.storage = S3C;
+                a.app.name = "meds-app";
+                a.app.ports = [{ internal: 8080 }];
+                a.kubernetes = {
+                    namespace: "apps",
+                    kubeconfig: "apiVersion: v1\nkind: Config\n",
+                    storageClassName: "local-path",
+                    storageSize: "2.5Gi",
+                };
+            },
+        ],
+        [
+            "kubernetes with restore drills, onDeploy said false",
+            (a) => {
+                a.storage = S3C;
+                a.kubernetes = {};
+                a.verify = {
+                    interval: "1h",
+                    heartbeatUrl: "https://hc-ping.com/5f1e0c3a",
+                    onDeploy: false,
+                };
+            },
+        ],
     ];
     it.each(GOOD)("accepts %s", (_desc, mutate) => {
         const args = base();
@@ -895,6 +1060,24 @@ describe("validateArgs", () => {
         expect(validateArgs("meds", args).map((i) => i.propertyPath)).toEqual([
             "app.databases",
             "app.user",
+        ]);
+    });
+
+    it("names the component when it cannot name Kubernetes objects", () => {
+        const args = base();
+        args.storage = S3C;
+        args.app.name = "meds";
+        args.kubernetes = {};
+        expect(validateArgs("Meds", args)).toEqual([
+            {
+                propertyPath: "kubernetes",
+                reason: "The component name `Meds` cannot name Kubernetes objects (the ConfigMap, Secrets and Job are named after it): use at most 40 lowercase letters, digits and `-`, starting and ending with a letter or digit.",
+            },
+        ]);
+        delete args.app.name;
+        expect(validateArgs("Meds", args).map((i) => i.propertyPath)).toEqual([
+            "kubernetes",
+            "app.name",
         ]);
     });
 
