@@ -391,14 +391,16 @@ describe("restore drills through the real pulumi up", () => {
         // Deleted again and again (a lifecycle rule gone wrong, say) until a drill has seen it:
         // a young replica deleted once can heal itself, when the sidecar, after a failed sync,
         // finds the bucket empty and uploads its local files again from TXID 1.
-        const saved = await replicaObjects();
         const since = Date.now();
         let deleting = true;
+        const deleteAll = async () => {
+            for (const o of await s3.listObjects(BUCKET, REPLICA)) {
+                await s3.tryDelete(BUCKET, o.key, s3.root);
+            }
+        };
         const deleter = (async () => {
             while (deleting) {
-                for (const o of await s3.listObjects(BUCKET, REPLICA)) {
-                    await s3.tryDelete(BUCKET, o.key, s3.root);
-                }
+                await deleteAll();
                 await sleep(250);
             }
         })();
@@ -412,7 +414,14 @@ describe("restore drills through the real pulumi up", () => {
             deleting = false;
             await deleter;
         }
-        await putObjects(saved);
+        // The repair: files the sidecar uploaded while the deleter ran are gone, so the replica
+        // has holes that putting the old objects back would not fill. Started afresh (emptied,
+        // and the sidecar restarted), the sidecar uploads its database again.
+        await deleteAll();
+        docker(["restart", SIDECAR]);
+        await waitFor(`${SIDECAR} healthy`, () =>
+            health(SIDECAR) === "healthy" ? true : undefined,
+        );
         await expectRecovered();
     });
 
