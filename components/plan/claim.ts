@@ -81,11 +81,12 @@ export function claimFilePath(dataDir: string): string {
 export interface SidecarScriptInput {
     dataDir: string;
     /**
-     * The one container that does not mount the volume; the clean-up command it prints finds
-     * the others by the volume they mount.
+     * The one container that mounts neither volume; the clean-up command it prints finds the
+     * others by the volume they mount (the data volume, or the control volume: the verifier).
      */
     preflightName: string;
     volumeName: string;
+    controlVolumeName: string;
     networkName: string;
     /** Where the script finds its files; the sidecar's paths unless a test moves them. */
     paths?: { stateDir: string; config: string; ownerConfig: string; ownerDb: string };
@@ -105,9 +106,11 @@ export function renderSidecarScript(input: SidecarScriptInput): string {
         ownerDb: OWNER_DB_PATH,
     };
     const volume = shellQuote(input.volumeName);
+    const control = shellQuote(input.controlVolumeName);
+    // Filters on the same key match either.
     const cleanup =
-        `docker rm -f $(docker ps -aq --filter volume=${volume}) ${shellQuote(input.preflightName)}; ` +
-        `docker volume rm ${volume}; docker network rm ${shellQuote(input.networkName)}`;
+        `docker rm -f $(docker ps -aq --filter volume=${volume} --filter volume=${control}) ${shellQuote(input.preflightName)}; ` +
+        `docker volume rm ${volume} ${control}; docker network rm ${shellQuote(input.networkName)}`;
     return `#!/bin/sh
 # Litestream sidecar of litestream-backup: replicates only while this volume owns the replica.
 #   run            claim the replica (a new volume) or check that this volume owns it, then

@@ -337,6 +337,7 @@ export function deploymentPlan(input: PlanInput): DeploymentPlan {
                     dataDir: input.app.dataDir,
                     preflightName: preflight.name,
                     volumeName: names.volume,
+                    controlVolumeName: names.controlVolume,
                     networkName: names.network,
                 }),
             },

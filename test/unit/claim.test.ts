@@ -93,6 +93,7 @@ describe("the start script (sh, stand-in litestream and sqlite3)", () => {
             dataDir: data,
             preflightName: "meds-preflight",
             volumeName: "meds-data",
+            controlVolumeName: "meds-control",
             networkName: "meds-network",
             paths: {
                 stateDir: state,
@@ -161,7 +162,7 @@ describe("the start script (sh, stand-in litestream and sqlite3)", () => {
             "NOT REPLICATING: another deployment owns this stack's replica: it claimed it at 2026-12-01T10:00:00Z (container b7c1d2e3f4a5), after this volume did.",
         );
         expect(refused).toContain(
-            "docker rm -f $(docker ps -aq --filter volume=meds-data) meds-preflight; docker volume rm meds-data; docker network rm meds-network",
+            "docker rm -f $(docker ps -aq --filter volume=meds-data --filter volume=meds-control) meds-preflight; docker volume rm meds-data meds-control; docker network rm meds-network",
         );
         expect(result.output).toContain("NOT REPLICATING");
         // The volume keeps its claim: it never takes the replica back by itself.
