@@ -989,7 +989,7 @@ function drillCostTable(r: BenchResults): string {
         ];
     });
     const measured = r.drill
-        ? ` Measured once against the model in [BENCHMARKS.md](BENCHMARKS.md#6-restore-drills) (a
+        ? `\nMeasured once against the model in [BENCHMARKS.md](BENCHMARKS.md#6-restore-drills) (a
 ${r.drill.sizeMiB} MiB database replicated with \`active\`: ${r.drill.runs.length} drills, LIST / GET counted
 ${r.drill.runs.map((d) => `${d.measured.ListObjectsV2} / ${d.measured.GetObject}`).join(", ")} against the model's ${r.drill.runs
               .map((d) => `${fixed(d.model.ListObjectsV2, 0)} / ${fixed(d.model.GetObject, 1)}`)

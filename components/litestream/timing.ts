@@ -53,8 +53,9 @@ export const DEFAULT_PRESET = ReplicationPreset.Active;
  * The longest monitor interval the component sets. Litestream opens a database, and starts its
  * replica, only at the database's first monitor tick (db.go `monitor` waits a full tick before
  * its first `Sync`, which runs `init` and `Replica.Start`), so the sidecar reports its first
- * successful sync one monitor interval after it starts. Four minutes keeps that inside the
- * health check's five-minute start period (components/docker/healthcheck.ts).
+ * successful sync one monitor interval after it starts; the health check's start period adds
+ * this much to its five minutes for the first sync (FIRST_SYNC_ALLOWANCE_SECONDS in
+ * ../plan/healthcheck.ts).
  */
 export const MAX_MONITOR_INTERVAL_SECONDS = 240;
 
