@@ -38,7 +38,7 @@ import {
     podReady,
 } from "./support/kubernetes";
 import { record } from "./support/record";
-import { E2EProject, E2EStack } from "./support/stack";
+import { E2EProject, E2EStack, s3CompatibleStorage } from "./support/stack";
 
 const STACK = `e2e-kube-${process.pid}`;
 const APP = `e2e-kube-${process.pid}`;
@@ -132,12 +132,7 @@ beforeAll(async () => {
     const heartbeatUrl = `http://${address}:${(receiver.address() as AddressInfo).port}/ping/${PING_ID}`;
     project = new E2EProject("kube");
     stack = await project.stack(STACK, {
-        storage: {
-            provider: "s3-compatible",
-            endpoint: s3.endpoint,
-            bucketName: BUCKET,
-            path: PREFIX,
-        },
+        storage: s3CompatibleStorage(s3, BUCKET, PREFIX),
         app: {
             name: APP,
             image: "litestream-backup-test/app:1",

@@ -22,7 +22,7 @@ import {
     waitFor,
 } from "./support/docker";
 import { record } from "./support/record";
-import { E2EProject, E2EStack } from "./support/stack";
+import { E2EProject, E2EStack, s3CompatibleStorage } from "./support/stack";
 
 const STACK = `e2e-s3c-${process.pid}`;
 const APP = `e2e-s3c-${process.pid}`;
@@ -70,12 +70,7 @@ beforeAll(async () => {
     await s3.createBucket(BUCKET);
     project = new E2EProject("s3c");
     stack = await project.stack(STACK, {
-        storage: {
-            provider: "s3-compatible",
-            endpoint: s3.endpoint,
-            bucketName: BUCKET,
-            path: PREFIX,
-        },
+        storage: s3CompatibleStorage(s3, BUCKET, PREFIX),
         app: {
             name: APP,
             image: "litestream-backup-test/app:1",

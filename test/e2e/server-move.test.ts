@@ -21,7 +21,7 @@ import { cleanupAll, depsBinary, tempDir } from "../support/procs";
 import { S3Server, startS3Server } from "../support/s3-server";
 import { ContainerInfo, docker, RowCount, sleep, waitFor } from "./support/docker";
 import { record } from "./support/record";
-import { check, E2EProject, E2EStack, ROOT, run } from "./support/stack";
+import { check, E2EProject, E2EStack, ROOT, run, s3CompatibleStorage } from "./support/stack";
 
 const STACK = `e2e-move-${process.pid}`;
 const APP = `e2e-move-${process.pid}`;
@@ -191,12 +191,7 @@ beforeAll(async () => {
     await s3.createBucket(BUCKET);
     project = new E2EProject("move");
     stack = await project.stack(STACK, {
-        storage: {
-            provider: "s3-compatible",
-            endpoint: s3.endpoint,
-            bucketName: BUCKET,
-            path: PREFIX,
-        },
+        storage: s3CompatibleStorage(s3, BUCKET, PREFIX),
         app: {
             name: APP,
             image: APP_IMAGE,

@@ -32,7 +32,7 @@ import {
     waitFor,
 } from "./support/docker";
 import { record } from "./support/record";
-import { E2EProject, E2EStack } from "./support/stack";
+import { E2EProject, E2EStack, s3CompatibleStorage } from "./support/stack";
 
 const exec = promisify(execFile);
 const STACK = `e2e-verify-${process.pid}`;
@@ -250,12 +250,7 @@ beforeAll(async () => {
 
     project = new E2EProject("verify");
     stack = await project.stack(STACK, {
-        storage: {
-            provider: "s3-compatible",
-            endpoint: s3.endpoint,
-            bucketName: BUCKET,
-            path: PREFIX,
-        },
+        storage: s3CompatibleStorage(s3, BUCKET, PREFIX),
         app: {
             name: APP,
             image: "litestream-backup-test/app:1",

@@ -68,6 +68,15 @@ export async function check(command: string, args: string[], options = {}): Prom
     return result.stdout;
 }
 
+/** Stack config of the `s3-compatible` provider on a test S3 server: its endpoint, a bucket and a path. */
+export function s3CompatibleStorage(
+    server: { endpoint: string },
+    bucketName: string,
+    path: string,
+) {
+    return { provider: "s3-compatible", endpoint: server.endpoint, bucketName, path };
+}
+
 /** A temporary Pulumi project holding the program, with a file backend of its own. */
 export class E2EProject {
     readonly dir: string;
