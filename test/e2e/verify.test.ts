@@ -88,13 +88,17 @@ function lastDrill(
     return { at: Date.parse(match[2]), passed: match[1] === "passed", text };
 }
 
-/** Waits for the first drill that started at or after `since` (ms) and returns it. */
+/**
+ * Waits for the first drill that started after `since` (ms) and returns it. A drill's time has
+ * whole seconds, so only one from the next whole second on is surely after `since`: one in the
+ * same second may have started just before it (before the fault it is to see).
+ */
 function nextDrill(since: number, timeoutMs = 240_000) {
     return waitFor(
         `a drill started after ${new Date(since).toISOString()}`,
         () => {
             const last = lastDrill();
-            return last !== undefined && last.at >= Math.floor(since / 1000) * 1000
+            return last !== undefined && last.at >= Math.ceil(since / 1000) * 1000
                 ? last
                 : undefined;
         },
