@@ -664,9 +664,11 @@ function durationAtLeastProblem(
     return undefined;
 }
 
-/** An Output or a Promise: a value that is checked once it is known. */
+/** An Output or a Promise: a value known only during the deployment, checked once it is known. */
 function isOutputLike(value: unknown): boolean {
-    return typeof value === "object" && value !== null;
+    if (typeof value !== "object" || value === null) return false;
+    const v = value as { apply?: unknown; then?: unknown };
+    return typeof v.apply === "function" || typeof v.then === "function";
 }
 
 function checkBoolean(
@@ -726,11 +728,6 @@ function checkVerify(
             reason: "`verify.onDeploy` is not available with `kubernetes`: the drill on deploy would be a one-shot in the app's pod, which Kubernetes runs only when the pod starts, so running it on every `pulumi up` would restart the app. Leave `verify.onDeploy` out (the verifier still runs a drill when it starts and every `verify.interval`), and run one by hand when you want: `kubectl --namespace <namespace> exec <statefulSetName>-0 -c <verifyContainerName> -- sh /etc/litestream-verify.sh once`.",
         });
     }
-}
-
-/** Whether a value is a Pulumi Output (its keys are not the values it will hold). */
-function isOutput(value: object): boolean {
-    return typeof (value as { apply?: unknown }).apply === "function";
 }
 
 /** A lowercase RFC 1123 label: what Kubernetes accepts as a namespace or container name. */
@@ -841,7 +838,7 @@ function checkKubernetes(name: string, args: LitestreamBackupArgs, issues: ArgIs
         );
     }
     const envs = app.envs;
-    if (typeof envs === "object" && envs !== null && !isOutput(envs)) {
+    if (typeof envs === "object" && envs !== null && !isOutputLike(envs)) {
         for (const key of Object.keys(envs)) {
             if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
                 add(

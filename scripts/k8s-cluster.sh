@@ -138,20 +138,6 @@ install_packages() {
     fail "apt-get install -y ${missing[*]} failed"
 }
 
-# build_step NAME STAMP COMMAND...: runs COMMAND unless STAMP is recorded for NAME.
-build_step() {
-  local name="$1" stamp="$2" t=$SECONDS
-  shift 2
-  if [[ "$(cat "$STAMPS/$name" 2>/dev/null)" == "$stamp" ]]; then
-    log "$name: up to date"
-    return
-  fi
-  log "$name: building ..."
-  "$@" || fail "$name: the build failed (see above)"
-  echo "$stamp" >"$STAMPS/$name"
-  log "$name: built in $(elapsed "$t")"
-}
-
 kube_ldflags() {
   local minor="${K8S_VERSION#*.}" p flags="-s -w"
   minor="${minor%%.*}"
@@ -218,10 +204,10 @@ cmd_build() {
   exec 8>"$K8S_DIR/.build.lock"
   flock -n 8 || { log "waiting for another build using $K8S_DIR"; flock 8; }
   for c in "${KUBE_COMMANDS[@]}"; do
-    build_step "$c" "$(inputs_stamp "$K8S_TOOLS/go.mod" "$K8S_TOOLS/go.sum" "$K8S_VERSION" "$(kube_ldflags)" "$c")" build_kube "$c"
+    stamped_build "$c" "$(inputs_stamp "$K8S_TOOLS/go.mod" "$K8S_TOOLS/go.sum" "$K8S_VERSION" "$(kube_ldflags)" "$c")" build_kube "$c"
   done
-  build_step etcd "$(inputs_stamp "$K8S_TOOLS/etcd/go.mod" "$K8S_TOOLS/etcd/go.sum")" build_etcd
-  build_step pause-image "$(inputs_stamp "$K8S_TOOLS/go.mod" "$K8S_TOOLS/pause/main.go" "$PAUSE_IMAGE" "$(declare -f build_pause)")" build_pause
+  stamped_build etcd "$(inputs_stamp "$K8S_TOOLS/etcd/go.mod" "$K8S_TOOLS/etcd/go.sum")" build_etcd
+  stamped_build pause-image "$(inputs_stamp "$K8S_TOOLS/go.mod" "$K8S_TOOLS/pause/main.go" "$PAUSE_IMAGE" "$(declare -f build_pause)")" build_pause
   exec 8>&-
   log "build: done in $(elapsed "$t0"): $BIN, $IMAGES/pause.tar"
 }

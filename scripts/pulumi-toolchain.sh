@@ -49,20 +49,6 @@ npm_plugin_version() {
     "$ROOT/node_modules/@pulumi/$1/package.json"
 }
 
-# build NAME STAMP COMMAND...: runs COMMAND unless STAMP is recorded for NAME.
-build() {
-  local name="$1" stamp="$2" t=$SECONDS
-  shift 2
-  if [[ "$(cat "$STAMPS/$name" 2>/dev/null)" == "$stamp" ]]; then
-    log "$name: up to date"
-    return
-  fi
-  log "$name: building ..."
-  "$@" || fail "$name: the build failed (see above)"
-  echo "$stamp" >"$STAMPS/$name"
-  log "$name: built in $(elapsed "$t")"
-}
-
 ENGINE_SOURCES=("$ENGINE/go.mod" "$ENGINE/go.sum" "$ENGINE/tools.go")
 
 build_cli() {
@@ -71,12 +57,12 @@ build_cli() {
     -o "$TOOLCHAIN_BIN/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
   [[ "$("$TOOLCHAIN_BIN/pulumi" version)" == "v$PULUMI_VERSION" ]]
 }
-build pulumi-cli "$(inputs_stamp "${ENGINE_SOURCES[@]}" "$PULUMI_VERSION")" build_cli
+stamped_build pulumi-cli "$(inputs_stamp "${ENGINE_SOURCES[@]}" "$PULUMI_VERSION")" build_cli
 
 build_language_host() {
   (cd "$ENGINE" && go build -trimpath -ldflags "-s -w" -o "$TOOLCHAIN_BIN/pulumi-language-nodejs" ./language-nodejs)
 }
-build language-host "$(inputs_stamp "${ENGINE_SOURCES[@]}" "$ENGINE"/language-nodejs/*.go)" build_language_host
+stamped_build language-host "$(inputs_stamp "${ENGINE_SOURCES[@]}" "$ENGINE"/language-nodejs/*.go)" build_language_host
 
 # --- plugins ---------------------------------------------------------------------------------
 export PULUMI_HOME="$TOOLCHAIN_HOME" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_IGNORE_AMBIENT_PLUGINS=true
@@ -103,14 +89,14 @@ build_random() {
   (cd "$ENGINE" && go build -trimpath -ldflags "-s -w" -o "$RANDOM_BIN" ./random-provider)
   tar -C "$(dirname "$RANDOM_BIN")" -czf "$TOOLCHAIN_DIR/plugins/random.tar.gz" pulumi-resource-random
 }
-build random-provider "$RANDOM_STAMP" build_random
+stamped_build random-provider "$RANDOM_STAMP" build_random
 install_plugin random "$RANDOM_VERSION" "$TOOLCHAIN_DIR/plugins/random.tar.gz" "$RANDOM_STAMP"
 
 DOCKER_VERSION="$(npm_plugin_version docker)"
 DOCKER_BIN="$TOOLCHAIN_DIR/plugins/docker/pulumi-resource-docker"
 mapfile -t DOCKER_SOURCES < <(find "$ENGINE/docker-provider" -type f | LC_ALL=C sort)
 DOCKER_STAMP="$(inputs_stamp "${DOCKER_SOURCES[@]}" "$DOCKER_VERSION")"
-build docker-provider "$DOCKER_STAMP" bash "$ENGINE/docker-provider/build.sh" "$DOCKER_BIN"
+stamped_build docker-provider "$DOCKER_STAMP" bash "$ENGINE/docker-provider/build.sh" "$DOCKER_BIN"
 built_version="$("$DOCKER_BIN" -version 2>/dev/null || true)"
 [[ "$built_version" == "$DOCKER_VERSION" ]] ||
   fail "the docker provider built here is $built_version, but @pulumi/docker asks for $DOCKER_VERSION: keep @pulumi/docker at $built_version (package.json), or bridge the upstream that $DOCKER_VERSION wraps (tools/pulumi-engine/docker-provider)"
@@ -134,7 +120,7 @@ if ((WANT_KUBERNETES)) && [[ -d "$ROOT/node_modules/@pulumi/kubernetes" ]]; then
   KUBERNETES_BIN="$TOOLCHAIN_DIR/plugins/kubernetes/pulumi-resource-kubernetes"
   mapfile -t KUBERNETES_SOURCES < <(find "$ENGINE/kubernetes-provider" -type f | LC_ALL=C sort)
   KUBERNETES_STAMP="$(inputs_stamp "${KUBERNETES_SOURCES[@]}" "$KUBERNETES_VERSION")"
-  build kubernetes-provider "$KUBERNETES_STAMP" bash "$ENGINE/kubernetes-provider/build.sh" "$KUBERNETES_BIN"
+  stamped_build kubernetes-provider "$KUBERNETES_STAMP" bash "$ENGINE/kubernetes-provider/build.sh" "$KUBERNETES_BIN"
   [[ "$("$KUBERNETES_BIN" -version 2>/dev/null || true)" == "$KUBERNETES_VERSION" ]] ||
     fail "$KUBERNETES_BIN does not report $KUBERNETES_VERSION: remove it and run this again"
   install_plugin kubernetes "$KUBERNETES_VERSION" "$KUBERNETES_BIN" "$KUBERNETES_STAMP"

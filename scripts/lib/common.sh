@@ -65,6 +65,21 @@ inputs_stamp() {
   } | sha256sum | cut -d' ' -f1
 }
 
+# stamped_build NAME STAMP COMMAND...: runs COMMAND unless STAMP is recorded for NAME in the
+# caller's $STAMPS folder, and records it when COMMAND succeeds.
+stamped_build() {
+  local name="$1" stamp="$2" t=$SECONDS
+  shift 2
+  if [[ "$(cat "$STAMPS/$name" 2>/dev/null)" == "$stamp" ]]; then
+    log "$name: up to date"
+    return
+  fi
+  log "$name: building ..."
+  "$@" || fail "$name: the build failed (see above)"
+  echo "$stamp" >"$STAMPS/$name"
+  log "$name: built in $(elapsed "$t")"
+}
+
 # Sets up the environment of the project's Pulumi CLI and sets PULUMI to it: the CLI named by
 # LITESTREAM_BACKUP_PULUMI, else an installed `pulumi` on PATH, else the one
 # scripts/pulumi-toolchain.sh built (with its own PULUMI_HOME). State goes to a file backend in
