@@ -94,7 +94,7 @@ install_plugin random "$RANDOM_VERSION" "$TOOLCHAIN_DIR/plugins/random.tar.gz" "
 
 DOCKER_VERSION="$(npm_plugin_version docker)"
 DOCKER_BIN="$TOOLCHAIN_DIR/plugins/docker/pulumi-resource-docker"
-mapfile -t DOCKER_SOURCES < <(find "$ENGINE/docker-provider" -type f | LC_ALL=C sort)
+mapfile -t DOCKER_SOURCES < <(find "$ENGINE/docker-provider" "$ENGINE/provider-build.sh" -type f | LC_ALL=C sort)
 DOCKER_STAMP="$(inputs_stamp "${DOCKER_SOURCES[@]}" "$DOCKER_VERSION")"
 stamped_build docker-provider "$DOCKER_STAMP" bash "$ENGINE/docker-provider/build.sh" "$DOCKER_BIN"
 built_version="$("$DOCKER_BIN" -version 2>/dev/null || true)"
@@ -118,7 +118,7 @@ if ((WANT_KUBERNETES)) && [[ -d "$ROOT/node_modules/@pulumi/kubernetes" ]]; then
   [[ "$KUBERNETES_BUILDS" == "$KUBERNETES_VERSION" ]] ||
     fail "the kubernetes provider built here is $KUBERNETES_BUILDS, but @pulumi/kubernetes asks for $KUBERNETES_VERSION: keep @pulumi/kubernetes at $KUBERNETES_BUILDS (package.json), or build the provider module of $KUBERNETES_VERSION (tools/pulumi-engine/kubernetes-provider)"
   KUBERNETES_BIN="$TOOLCHAIN_DIR/plugins/kubernetes/pulumi-resource-kubernetes"
-  mapfile -t KUBERNETES_SOURCES < <(find "$ENGINE/kubernetes-provider" -type f | LC_ALL=C sort)
+  mapfile -t KUBERNETES_SOURCES < <(find "$ENGINE/kubernetes-provider" "$ENGINE/provider-build.sh" -type f | LC_ALL=C sort)
   KUBERNETES_STAMP="$(inputs_stamp "${KUBERNETES_SOURCES[@]}" "$KUBERNETES_VERSION")"
   stamped_build kubernetes-provider "$KUBERNETES_STAMP" bash "$ENGINE/kubernetes-provider/build.sh" "$KUBERNETES_BIN"
   [[ "$("$KUBERNETES_BIN" -version 2>/dev/null || true)" == "$KUBERNETES_VERSION" ]] ||

@@ -12,20 +12,14 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # read by provider-build.sh
+PROVIDER_NAME=kubernetes-provider
+# shellcheck source-path=SCRIPTDIR source=../provider-build.sh
+source "$HERE/../provider-build.sh"
 # The provider module is served only at a pseudo-version, the commit tagged v4.25.0.
 WANT_VERSION=4.25.0
 PROVIDER_PATH=github.com/pulumi/pulumi-kubernetes/provider/v4
 VERSION_VAR=$PROVIDER_PATH/pkg/version.Version
-
-DIED=
-die() { DIED=1; echo "build.sh: error: $*" >&2; exit 1; }
-
-STEP=setup
-STEP_T0=$(date +%s)
-BUILD_T0=$STEP_T0
-step() { STEP=$1; STEP_T0=$(date +%s); echo "==> $STEP"; }
-step_done() { echo "    ($STEP: $(( $(date +%s) - STEP_T0 ))s)"; }
-trap 'rc=$?; [ "$rc" -eq 0 ] || [ -n "$DIED" ] || echo "build.sh: error: step \"$STEP\" failed (exit $rc); see the output above" >&2' EXIT
 
 case "${1:-}" in
   "") die "usage: bash build.sh <output-binary-path>" ;;
@@ -34,32 +28,13 @@ case "${1:-}" in
 esac
 case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac
 
-# --- tools and environment -------------------------------------------------------------------
-command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= the go line of $HERE/go.mod; measured with 1.26.8)"
-command -v sha256sum >/dev/null 2>&1 || die "sha256sum is not installed (coreutils)"
-NEED_GO=$(awk '$1 == "go" { print $2; exit }' "$HERE/go.mod")
-HAVE_GO=$(GOTOOLCHAIN=local go env GOVERSION | sed 's/^go//')
-[ "$(printf '%s\n%s\n' "$NEED_GO" "$HAVE_GO" | sort -V | head -n1)" = "$NEED_GO" ] ||
-  die "Go $HAVE_GO is too old: go.mod needs Go >= $NEED_GO"
-
-CACHE=${LITESTREAM_BACKUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/litestream-backup}
-WORK=$CACHE/build/kubernetes-provider
-export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/cache
-export GOFLAGS="-modcacherw -buildvcs=false -p=2" GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
 LDFLAGS="-s -w -X $VERSION_VAR=$WANT_VERSION"
-mkdir -p "$WORK" "$GOMODCACHE" "$GOCACHE"
-
-# One build at a time per cache: the work directory is shared.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$WORK/.lock"
-  flock -n 9 || { echo "build.sh: waiting for another build.sh using $WORK"; flock 9; }
-fi
 
 inputs_hash() {
   (
     cd "$HERE"
     find cmd -name '*.go' | LC_ALL=C sort | xargs sha256sum
-    sha256sum go.mod go.sum build.sh
+    sha256sum go.mod go.sum build.sh ../provider-build.sh
     go env GOVERSION GOOS GOARCH
   ) | sha256sum | cut -d' ' -f1
 }
