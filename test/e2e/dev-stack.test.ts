@@ -89,8 +89,7 @@ describe("the dev stack through the real pulumi up", () => {
 
     it("changes nothing on a second up: clean preview, no container restarted", async () => {
         const before = { app: mustInspect(APP), sidecar: mustInspect(sidecar) };
-        const preview = await stack.pulumi(["preview", "--expect-no-changes", "--diff"]);
-        expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+        const preview = await stack.expectNoChanges("--diff");
         const up = await stack.up();
         expect(up.stdout).not.toMatch(/[+~-]\s+\d+ to (create|update|delete|replace)/);
         const after = { app: mustInspect(APP), sidecar: mustInspect(sidecar) };

@@ -236,8 +236,7 @@ describe("the Kubernetes target through the real pulumi up", () => {
             expect(text).not.toContain(s3.root.accessKeyId);
             expect(text).not.toContain(PING_ID);
         }
-        const preview = await stack.pulumi(["preview", "--expect-no-changes"]);
-        expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+        const preview = await stack.expectNoChanges();
         const outputs = await stack.outputs();
         expect(outputs.statefulSetName).toBe(APP);
         expect(outputs.statefulSetNamespace).toBe("default");
@@ -271,8 +270,7 @@ describe("the Kubernetes target through the real pulumi up", () => {
         expect(after.contiguous).toBe(true);
         expect(after.count).toBeGreaterThanOrEqual(before.count - ALLOWED_LOSS);
         // The StatefulSet brought it back as declared: Pulumi sees nothing to change.
-        const preview = await stack.pulumi(["preview", "--refresh", "--expect-no-changes"]);
-        expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+        await stack.expectNoChanges("--refresh");
         record("kubernetes: pod and claim lost, restored by the StatefulSet", {
             seconds: restoredSeconds,
             rowsBefore: before.count,
@@ -371,8 +369,7 @@ describe("the Kubernetes target through the real pulumi up", () => {
         const rowsAfter = rows();
         expect(rowsAfter.contiguous).toBe(true);
         expect(rowsAfter.count).toBeGreaterThanOrEqual(rowsBefore.count);
-        const preview = await stack.pulumi(["preview", "--expect-no-changes"]);
-        expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+        await stack.expectNoChanges();
         record("kubernetes: config change rolls the pod", {
             seconds: up.seconds,
             rowsBefore: rowsBefore.count,

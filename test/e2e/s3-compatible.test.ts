@@ -109,8 +109,7 @@ describe("two databases on s3-compatible storage through the real pulumi up", ()
             });
             expect(objects.every((o) => o.key.startsWith(`${PREFIX}/${db}/`))).toBe(true);
         }
-        const preview = await stack.pulumi(["preview", "--expect-no-changes"]);
-        expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+        await stack.expectNoChanges();
         record("s3-compatible: fresh up, two databases", {
             seconds: up.seconds,
             rowsA: counts[0].count,

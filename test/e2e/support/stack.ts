@@ -170,6 +170,20 @@ export class E2EStack {
     }
 
     /**
+     * `pulumi preview --expect-no-changes` (with `extra` flags), throwing with the output when
+     * the preview finds a change or fails.
+     */
+    async expectNoChanges(...extra: string[]): Promise<CliRun> {
+        const result = await this.pulumi(["preview", "--expect-no-changes", ...extra]);
+        if (result.code !== 0) {
+            throw new Error(
+                `pulumi preview --expect-no-changes failed (${result.code}):\n${result.stdout}\n${result.stderr}`,
+            );
+        }
+        return result;
+    }
+
+    /**
      * `pulumi config set --path` (with `--secret` when asked). The flags come first and `--`
      * ends them: a generated secret may start with `-`, which the CLI would read as a flag.
      */
