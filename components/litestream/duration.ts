@@ -68,16 +68,15 @@ function fraction(value: number, unit: number): string {
 }
 
 /**
- * Writes a positive number of seconds as a Go duration in its shortest spelling, in whole
- * hours, minutes and seconds with up to millisecond fractions: 90 -> "1m30s", 3600 -> "1h",
- * 60.5 -> "1m0.5s". For the Litestream config, which Litestream parses and nothing reads back;
- * a provider that reads a duration back wants {@link formatGoDuration}.
+ * Writes a positive number of seconds, to the millisecond, as a Go duration in its shortest
+ * spelling: {@link formatGoDuration} without its zero units (90 -> "1m30s", 3600 -> "1h",
+ * 3602 -> "1h2s", 60.5 -> "1m0.5s"). For the Litestream config, which Litestream parses and
+ * nothing reads back; a provider that reads a duration back wants {@link formatGoDuration}.
  */
 export function shortGoDuration(seconds: number): string {
     const ms = Math.round(seconds * 1000);
     if (!(ms > 0)) throw new Error(`not a positive duration: ${seconds} s`);
-    const h = Math.floor(ms / 3_600_000);
-    const m = Math.floor((ms % 3_600_000) / 60_000);
-    const s = (ms % 60_000) / 1000;
-    return (h > 0 ? `${h}h` : "") + (m > 0 ? `${m}m` : "") + (s > 0 ? `${s}s` : "");
+    return formatGoDuration(ms * 1e6)
+        .replace(/([hm])0m/, "$1")
+        .replace(/([hm])0s$/, "$1");
 }

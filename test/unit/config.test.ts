@@ -396,7 +396,9 @@ describe("shortGoDuration", () => {
         [3720, "1h2m"],
         [3602, "1h2s"],
         [60.5, "1m0.5s"],
-        [0.5, "0.5s"],
+        [0.5, "500ms"],
+        [600, "10m"],
+        [4200, "1h10m"],
         [150, "2m30s"],
     ])("writes %s s as %s, which Go reads back", (seconds, text) => {
         expect(shortGoDuration(seconds)).toBe(text);
